@@ -1,0 +1,3 @@
+from plyr.cli import main
+
+main()

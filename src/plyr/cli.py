@@ -1,0 +1,205 @@
+"""The `plyr` command: serve, worker, db, check."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from plyr.config import Settings, get_settings
+from plyr.logs import configure_logging
+
+app = typer.Typer(help="plyr: music streaming on the AT Protocol.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+log = logging.getLogger("plyr")
+
+
+def _die(message: str) -> NoReturn:
+    typer.secho(f"plyr: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"PLYR_{'_'.join(str(p) for p in err['loc']).upper()}: "
+            f"{err['msg'].lower().removeprefix('value error, ')}"
+            for err in exc.errors()
+        )
+        _die(f"invalid configuration: {problems}")
+
+
+async def _preflight(settings: Settings, *, require_migrated: bool) -> None:
+    from plyr.preflight import run_checks
+    from plyr.runtime import Runtime
+
+    runtime = Runtime.open(settings)
+    try:
+        results = await run_checks(runtime, require_migrated=require_migrated)
+    finally:
+        await runtime.close()
+    for result in results:
+        if not result.ok:
+            _die(result.detail)
+
+
+def _upgrade(settings: Settings) -> None:
+    from plyr.db import migrate
+    from plyr.preflight import check_data_dir
+
+    data_dir = check_data_dir(settings)
+    if not data_dir.ok:
+        _die(data_dir.detail)
+    try:
+        migrate.upgrade(settings.effective_database_url)
+    except Exception as exc:
+        from plyr.preflight import _describe_db_error
+
+        _die(_describe_db_error(settings.effective_database_url, exc))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to bind (PLYR_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (PLYR_PORT)")] = None,
+    migrate: Annotated[
+        bool | None,
+        typer.Option(help="apply migrations first (default: on for SQLite, off for PostgreSQL)"),
+    ] = None,
+    worker: Annotated[bool, typer.Option(help="run the job worker in this process")] = True,
+) -> None:
+    """Serve the web app, with the job worker, in one process."""
+    import uvicorn
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if migrate if migrate is not None else settings.is_sqlite:
+        _upgrade(settings)
+    asyncio.run(_preflight(settings, require_migrated=True))
+    settings.secret_key_bytes()  # create the key now, not in the middle of a request
+
+    from plyr.web.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings, run_worker=worker and settings.jobs_enabled),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+    log.info("plyr serving on http://%s:%d", config.host, config.port)
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def worker() -> None:
+    """Run jobs only (scale-out: web processes with --no-worker, workers beside them)."""
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(_preflight(settings, require_migrated=True))
+    asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    from plyr.jobs.worker import Worker, WorkerOptions
+    from plyr.runtime import Runtime
+
+    runtime = Runtime.open(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    worker = Worker(runtime.sessions, WorkerOptions.from_settings(settings))
+    worker.services["storage"] = runtime.storage
+    try:
+        await worker.run(stop)
+    finally:
+        await runtime.close()
+
+
+@app.command()
+def check() -> None:
+    """Print the effective configuration (secrets masked) and check database, storage, data."""
+    from plyr.preflight import run_checks
+    from plyr.runtime import Runtime
+
+    settings = _settings()
+    typer.echo("configuration")
+    for name, value in settings.masked().items():
+        typer.echo(f"  {name:28} {value}")
+
+    async def checks() -> bool:
+        runtime = Runtime.open(settings)
+        try:
+            results = await run_checks(runtime)
+        finally:
+            await runtime.close()
+        typer.echo("checks")
+        for result in results:
+            mark = (
+                typer.style("ok  ", fg=typer.colors.GREEN)
+                if result.ok
+                else typer.style("FAIL", fg=typer.colors.RED)
+            )
+            typer.echo(f"  {mark} {result.name:12} {result.detail}")
+        return all(result.ok for result in results)
+
+    if not asyncio.run(checks()):
+        raise typer.Exit(code=1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all pending migrations."""
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _upgrade(settings)
+    typer.echo("database is up to date")
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="what the change is")],
+    autogenerate: Annotated[bool, typer.Option(help="diff the models against the database")] = True,
+) -> None:
+    """Write a new migration (autogenerated from the models by default)."""
+    from plyr.db import migrate
+
+    settings = _settings()
+    _upgrade(settings)
+    migrate.revision(settings.effective_database_url, message, autogenerate=autogenerate)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database and the one the code expects."""
+    from plyr.db import migrate
+    from plyr.runtime import Runtime
+
+    settings = _settings()
+
+    async def read() -> str | None:
+        runtime = Runtime.open(settings)
+        try:
+            return await migrate.current_revision(runtime.engine)
+        finally:
+            await runtime.close()
+
+    typer.echo(f"database: {asyncio.run(read()) or 'empty'}  code: {migrate.head_revision()}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

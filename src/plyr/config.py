@@ -1,0 +1,168 @@
+"""One settings object for the whole service, read from `PLYR_*` variables and `.env`.
+
+Defaults describe the embedded mode: SQLite and local files under the data folder,
+nothing else to install. Secrets are `SecretStr` so they never print by accident.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PLYR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Field(default=Path("data"), description="folder for SQLite, media, keys")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="URL users reach")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    database_url: str | None = Field(
+        default=None, description="sqlite+aiosqlite:///… or postgresql+asyncpg://…"
+    )
+    database_pool_size: int = 10
+    database_echo: bool = False
+
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_local_dir: Path | None = Field(default=None, description="default: <data_dir>/media")
+    s3_endpoint_url: str | None = None
+    s3_region: str = "auto"
+    s3_bucket: str = "plyr"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_public_base_url: str | None = Field(
+        default=None, description="public/CDN base for objects; presigned URLs when unset"
+    )
+    s3_presign_seconds: int = 3600
+    s3_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "path"
+
+    secret_key: SecretStr | None = Field(
+        default=None, description="encryption key; generated into <data_dir>/secret.key"
+    )
+
+    max_upload_bytes: int = Field(default=1_500_000_000, gt=0)
+    max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+
+    jobs_enabled: bool = Field(default=True, description="run the job worker inside `serve`")
+    job_concurrency: int = Field(default=2, ge=1)
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    job_backoff_cap_seconds: float = Field(default=600.0, gt=0)
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "console"
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        return normalise_database_url(value) if value else None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'plyr.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def effective_storage_local_dir(self) -> Path:
+        return self.storage_local_dir or self.data_dir / "media"
+
+    def secret_key_bytes(self) -> bytes:
+        """The encryption key; read from settings or from the data folder, created once."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text().strip().encode()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # O_EXCL: two processes starting together must not each write a different key.
+        try:
+            fd = _open_exclusive(path)
+        except FileExistsError:
+            return path.read_text().strip().encode()
+        with open(fd, "w") as handle:
+            handle.write(key + "\n")
+        return key.encode()
+
+    def masked(self) -> dict[str, Any]:
+        """The effective configuration for display: secrets and URL passwords hidden."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********"
+            elif name == "database_url":
+                value = mask_url_password(self.effective_database_url)
+            shown[name] = value
+        if self.secret_key is None:
+            shown["secret_key"] = f"(generated, in {self.data_dir / SECRET_KEY_FILE})"
+        shown["storage_local_dir"] = self.effective_storage_local_dir
+        return shown
+
+
+def _open_exclusive(path: Path) -> int:
+    import os
+
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste (`postgres://…`, `postgresql://…`) and pick async drivers."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL; use sqlite+aiosqlite:///path/plyr.db "
+            "or postgresql+asyncpg://user:password@host:5432/name"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise ValueError(f"unsupported database {backend!r}; plyr runs on sqlite or postgresql")
+    if parsed.drivername != _ASYNC_DRIVERS[backend]:
+        parsed = parsed.set(drivername=_ASYNC_DRIVERS[backend])
+    return parsed.render_as_string(hide_password=False)
+
+
+def mask_url_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable url>"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Database layer: engine and sessions, the schema, and migrations."""

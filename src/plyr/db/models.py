@@ -1,0 +1,188 @@
+"""The schema. Alembic migrations in plyr/migrations are generated from and checked against it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both backends (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: plyr stores UTC-aware datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Integer primary keys that autoincrement on SQLite too (BIGINT is not a rowid alias there).
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Artist(Base):
+    """An ATProto identity that signed in to plyr (artist or listener)."""
+
+    __tablename__ = "artists"
+
+    did: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    handle: Mapped[str] = mapped_column(String(253), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(640))
+    avatar_url: Mapped[str | None] = mapped_column(String(2048))
+    bio: Mapped[str | None] = mapped_column(Text)
+    pds_url: Mapped[str] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    tracks: Mapped[list[Track]] = relationship(back_populates="artist")
+
+
+class PublishState(enum.StrEnum):
+    """Where a track stands on its way to the artist's PDS."""
+
+    processing = "processing"  # upload received; the media job runs
+    publishing = "publishing"  # media ready; the record is being written
+    published = "published"  # the record is in the PDS
+    failed = "failed"  # gave up; the error says why
+
+
+class Track(Base):
+    __tablename__ = "tracks"
+    __table_args__ = (
+        CheckConstraint("play_count >= 0", name="play_count_non_negative"),
+        CheckConstraint("duration_seconds IS NULL OR duration_seconds >= 0", name="duration"),
+        Index("ix_tracks_artist_did_created_at", "artist_did", "created_at"),
+        Index("ix_tracks_publish_state_created_at", "publish_state", "created_at"),
+        # The same file uploaded twice by one artist is a duplicate; two artists may share bytes.
+        UniqueConstraint("artist_did", "content_hash", name="uq_tracks_artist_content"),
+        UniqueConstraint("artist_did", "rkey", name="uq_tracks_artist_rkey"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    artist_did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"))
+    # The fields of the fm.plyr.track record.
+    title: Mapped[str] = mapped_column(String(256))
+    artist_name: Mapped[str] = mapped_column(String(256))
+    album: Mapped[str | None] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(Text)
+    features: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    file_type: Mapped[str] = mapped_column(String(16))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    # Media: content hash of the original upload, and the storage keys of what we keep.
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    original_key: Mapped[str] = mapped_column(String(512))
+    stream_key: Mapped[str | None] = mapped_column(String(512))
+    stream_content_type: Mapped[str | None] = mapped_column(String(128))
+    image_key: Mapped[str | None] = mapped_column(String(512))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(512))
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    codec: Mapped[str | None] = mapped_column(String(32))
+    sample_rate: Mapped[int | None] = mapped_column(Integer)
+    channels: Mapped[int | None] = mapped_column(Integer)
+    loudness_lufs: Mapped[float | None] = mapped_column(Float)
+    gain_db: Mapped[float | None] = mapped_column(Float)
+    # The record in the artist's PDS: rkey is chosen before the first write.
+    rkey: Mapped[str] = mapped_column(String(512))
+    atproto_uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    atproto_cid: Mapped[str | None] = mapped_column(String(128))
+    publish_state: Mapped[PublishState] = mapped_column(
+        Enum(PublishState, native_enum=False, length=16, validate_strings=True),
+        default=PublishState.processing,
+    )
+    publish_error: Mapped[str | None] = mapped_column(Text)
+    play_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    artist: Mapped[Artist] = relationship(back_populates="tracks")
+
+
+class JobStatus(enum.StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class Job(Base):
+    """A unit of durable background work; see plyr/jobs/queue.py for the life cycle."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        # The claim query walks this index: eligible jobs in run order.
+        Index("ix_jobs_claim", "status", "run_at"),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(128), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[JobStatus] = mapped_column(
+        Enum(JobStatus, native_enum=False, length=16, validate_strings=True),
+        default=JobStatus.queued,
+    )
+    # A job with a key is enqueued at most once while it is unfinished (see enqueue()).
+    dedupe_key: Mapped[str | None] = mapped_column(String(256), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(128))
+    locked_until: Mapped[datetime | None] = mapped_column()
+    phase: Mapped[str | None] = mapped_column(String(64))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()

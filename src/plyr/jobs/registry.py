@@ -1,0 +1,55 @@
+"""Job kinds and their handlers. Domain modules register handlers with `@job_handler`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+class PermanentJobError(Exception):
+    """Raised by a handler when retrying cannot help (bad input): the job fails at once."""
+
+
+class ProgressReporter(Protocol):
+    async def __call__(
+        self, phase: str | None, progress: float | None = None, message: str | None = None
+    ) -> None: ...
+
+
+@dataclass
+class JobContext:
+    """What a handler gets besides its payload."""
+
+    job_id: int
+    kind: str
+    attempt: int
+    payload: dict[str, Any]
+    sessions: async_sessionmaker[AsyncSession]
+    report: ProgressReporter
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
+
+_HANDLERS: dict[str, Handler] = {}
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        if kind in _HANDLERS and _HANDLERS[kind] is not func:
+            raise ValueError(f"job kind {kind!r} already has a handler")
+        _HANDLERS[kind] = func
+        return func
+
+    return register
+
+
+def get_handler(kind: str) -> Handler | None:
+    return _HANDLERS.get(kind)
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_HANDLERS)

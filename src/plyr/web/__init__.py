@@ -1,0 +1,1 @@
+"""HTTP: the FastAPI app, its middleware, error handling, pages and API routes."""

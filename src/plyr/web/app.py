@@ -1,0 +1,63 @@
+"""The FastAPI app factory. `plyr serve` and the tests build the app through create_app()."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from plyr import __version__
+from plyr.config import Settings, get_settings
+from plyr.jobs.worker import Worker, WorkerOptions
+from plyr.runtime import Runtime
+from plyr.web import health, media, pages
+from plyr.web.errors import install_error_handlers
+from plyr.web.middleware import RequestIdMiddleware
+from plyr.web.templating import STATIC_DIR
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    with_worker = settings.jobs_enabled if run_worker is None else run_worker
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.open(settings)
+        app.state.runtime = runtime
+        stop = asyncio.Event()
+        worker_task: asyncio.Task[None] | None = None
+        if with_worker:
+            worker = Worker(runtime.sessions, WorkerOptions.from_settings(settings))
+            worker.services["storage"] = runtime.storage
+            worker_task = asyncio.create_task(worker.run(stop), name="job-worker")
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
+            await runtime.close()
+
+    app = FastAPI(
+        title="plyr",
+        version=__version__,
+        summary="music streaming on the AT Protocol",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(health.router)
+    app.include_router(media.router)
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,75 @@
+"""Shared fixtures. Database tests run on SQLite and on PostgreSQL (127.0.0.1:5432).
+
+`db_url` is parametrized over both backends; each run migrates one SQLite file and one
+freshly created PostgreSQL database once, and empties the tables between tests.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from plyr.config import Settings
+from plyr.db import migrate
+from plyr.runtime import Runtime
+from tests.support.databases import (
+    REQUIRE_POSTGRES,
+    clear_tables,
+    postgres_available,
+    temporary_postgres_database,
+)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "plyr.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        await migrate.upgrade_async(url)
+        yield url
+        return
+    problem = await postgres_available()
+    if problem:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"{problem} (PLYR_TEST_REQUIRE_POSTGRES=1)")
+        pytest.skip(problem)
+    async with temporary_postgres_database() as url:
+        await migrate.upgrade_async(url)
+        yield url
+
+
+def make_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": tmp_path / "data",
+        "database_url": db_url,
+        "jobs_enabled": False,
+        "secret_key": "test-secret-key-not-for-production",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return make_settings(tmp_path, db_url)
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    runtime = Runtime.open(settings)
+    try:
+        yield runtime
+    finally:
+        await clear_tables(runtime.engine)
+        await runtime.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
