@@ -9,6 +9,7 @@ import sys
 from typing import Annotated, NoReturn
 
 import typer
+from alembic.util.exc import CommandError
 from pydantic import ValidationError
 
 from plyr.config import Settings, get_settings
@@ -165,6 +166,26 @@ def db_upgrade() -> None:
     configure_logging(settings.log_level, settings.log_format)
     _upgrade(settings)
     typer.echo("database is up to date")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="target revision, e.g. -1 or base")],
+) -> None:
+    """Undo migrations down to `revision` (data in dropped tables is lost)."""
+    from plyr.db import migrate
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        migrate.downgrade(settings.effective_database_url, revision)
+    except CommandError as exc:
+        _die(f"cannot downgrade to {revision!r}: {exc}")
+    except Exception as exc:
+        from plyr.preflight import _describe_db_error
+
+        _die(_describe_db_error(settings.effective_database_url, exc))
+    typer.echo(f"database downgraded to {revision}")
 
 
 @db_app.command("revision")
