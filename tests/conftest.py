@@ -7,14 +7,17 @@ freshly created PostgreSQL database once, and empties the tables between tests.
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from plyr.atproto.devnet import Network
 from plyr.config import Settings
 from plyr.db import migrate
 from plyr.runtime import Runtime
+from tests.support.atproto_net import running_network
 from tests.support.databases import (
     REQUIRE_POSTGRES,
     clear_tables,
@@ -73,3 +76,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def atproto_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    """A real PLC directory + PDS on 127.0.0.1 with the accounts in TEST_ACCOUNTS."""
+    started = time.monotonic()
+    with running_network(tmp_path_factory.mktemp("atproto-net")) as network:
+        print(f"\n[atproto-net] ready in {time.monotonic() - started:.1f}s: {network.pds_url}")
+        yield network

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from alembic.util.exc import CommandError
@@ -31,12 +31,17 @@ def _settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"PLYR_{'_'.join(str(p) for p in err['loc']).upper()}: "
-            f"{err['msg'].lower().removeprefix('value error, ')}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(_describe_setting_error(err) for err in exc.errors())
         _die(f"invalid configuration: {problems}")
+
+
+def _describe_setting_error(err: Any) -> str:
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if message[:2].istitle():  # "Input should be…" reads better mid-sentence in lowercase
+        message = message[:1].lower() + message[1:]
+    if not err["loc"]:
+        return message
+    return f"PLYR_{'_'.join(str(part) for part in err['loc']).upper()}: {message}"
 
 
 async def _preflight(settings: Settings, *, require_migrated: bool) -> None:
@@ -216,7 +221,13 @@ def db_current() -> None:
         finally:
             await runtime.close()
 
-    typer.echo(f"database: {asyncio.run(read()) or 'empty'}  code: {migrate.head_revision()}")
+    try:
+        current = asyncio.run(read())
+    except Exception as exc:
+        from plyr.preflight import _describe_db_error
+
+        _die(_describe_db_error(settings.effective_database_url, exc))
+    typer.echo(f"database: {current or 'empty'}  code: {migrate.head_revision()}")
 
 
 def main() -> None:

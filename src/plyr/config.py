@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
@@ -62,8 +62,46 @@ class Settings(BaseSettings):
     job_backoff_base_seconds: float = Field(default=2.0, gt=0)
     job_backoff_cap_seconds: float = Field(default=600.0, gt=0)
 
+    atproto_namespace: str = Field(
+        default="fm.plyr", description="NSID prefix of plyr's record collections"
+    )
+    plc_url: str = Field(default="https://plc.directory", description="did:plc directory")
+    atproto_dev_network: bool = Field(
+        default=False,
+        description="allow loopback hosts (a local PLC + PDS); refused in production",
+    )
+    identity_timeout_seconds: float = Field(default=5.0, gt=0)
+    identity_cache_seconds: float = Field(default=3600.0, ge=0)
+    identity_max_bytes: int = Field(default=64 * 1024, gt=0)
+    ingest_enabled: bool = Field(default=True, description="follow the firehose inside `serve`")
+    ingest_url: str | None = Field(
+        default=None, description="relay or PDS to follow (ws[s]:// or http[s]://)"
+    )
+
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
+
+    @field_validator("atproto_namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        parts = value.split(".")
+        if len(parts) < 2 or not all(part.isascii() and part.isalnum() for part in parts):
+            raise ValueError("must be a reverse domain name such as fm.plyr")
+        return value.lower()
+
+    @field_validator("plc_url", "ingest_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _production_guards(self) -> Settings:
+        if self.environment == "production" and self.atproto_dev_network:
+            raise ValueError(
+                "PLYR_ATPROTO_DEV_NETWORK lets plyr fetch loopback addresses; "
+                "it cannot be on when PLYR_ENVIRONMENT=production"
+            )
+        return self
 
     @field_validator("public_url")
     @classmethod

@@ -1,0 +1,1 @@
+"""AT Protocol building blocks: identifier syntax, TIDs, DAG-CBOR records, signatures."""
