@@ -140,7 +140,9 @@ async def bench_backend(backend: str, jobs: int) -> list[tuple[str, str]]:
         for concurrency in (4, 16):
             await enqueue_jobs(url, jobs)
             rate = await through_worker(url, concurrency)
-            rows.append((f"Worker, concurrency {concurrency}, no-op handler", f"{rate:,.0f} jobs/s"))
+            rows.append(
+                (f"Worker, concurrency {concurrency}, no-op handler", f"{rate:,.0f} jobs/s")
+            )
     return rows
 
 

@@ -6,13 +6,16 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from alembic.util.exc import CommandError
 from pydantic import ValidationError
 
 from plyr.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from plyr.atproto.devnet import Network
 from plyr.logs import configure_logging
 
 app = typer.Typer(help="plyr: music streaming on the AT Protocol.", no_args_is_help=True)
@@ -82,12 +85,20 @@ def serve(
         typer.Option(help="apply migrations first (default: on for SQLite, off for PostgreSQL)"),
     ] = None,
     worker: Annotated[bool, typer.Option(help="run the job worker in this process")] = True,
+    devnet: Annotated[
+        bool,
+        typer.Option(help="also run the local ATProto network (PLC + PDS, demo accounts)"),
+    ] = False,
 ) -> None:
     """Serve the web app, with the job worker, in one process."""
     import uvicorn
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
+    network = None
+    if devnet:
+        network = _start_devnet(settings)
+        settings = settings.model_copy(update=_devnet_settings(network))
     if migrate if migrate is not None else settings.is_sqlite:
         _upgrade(settings)
     asyncio.run(_preflight(settings, require_migrated=True))
@@ -104,7 +115,79 @@ def serve(
         server_header=False,
     )
     log.info("plyr serving on http://%s:%d", config.host, config.port)
-    uvicorn.Server(config).run()
+    # After a graceful shutdown uvicorn re-raises the SIGTERM it caught; under the default
+    # handler that kills the process (exit 143). A no-op handler makes a clean stop exit 0.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if network is not None:
+            network.stop()
+
+
+def _start_devnet(settings: Settings) -> Network:
+    from plyr.atproto.devnet import DevnetError, start_network
+
+    if settings.environment == "production":
+        _die("the development network cannot run with PLYR_ENVIRONMENT=production")
+    typer.echo("starting the local ATProto network (PLC + PDS)…", err=True)
+    try:
+        network = start_network(settings.data_dir / "devnet")
+    except DevnetError as exc:
+        _die(str(exc))
+    _print_devnet(network)
+    return network
+
+
+def _devnet_settings(network: Network) -> dict[str, Any]:
+    return {
+        "plc_url": network.plc_url,
+        "atproto_dev_network": True,
+        "atproto_dev_pds_url": network.pds_url,
+        "ingest_url": network.pds_url,
+    }
+
+
+def _print_devnet(network: Network) -> None:
+    typer.echo(f"  plc directory  {network.plc_url}", err=True)
+    typer.echo(f"  pds            {network.pds_url}", err=True)
+    for account in network.accounts.values():
+        typer.echo(
+            f"  sign in as     {account.handle:14} password {account.password:16} {account.did}",
+            err=True,
+        )
+
+
+@app.command()
+def devnet(
+    plc_port: Annotated[int, typer.Option(help="PLC directory port")] = 2582,
+    pds_port: Annotated[int, typer.Option(help="PDS port")] = 2583,
+) -> None:
+    """Run only the local ATProto network, with demo accounts, until Ctrl+C.
+
+    Its data lives in <data>/devnet and survives restarts. Point plyr at it with the
+    variables it prints (or use `plyr serve --devnet`, which does both).
+    """
+    from plyr.atproto.devnet import DevnetError, start_network
+
+    settings = _settings()
+    try:
+        network = start_network(settings.data_dir / "devnet", plc_port=plc_port, pds_port=pds_port)
+    except DevnetError as exc:
+        _die(str(exc))
+    _print_devnet(network)
+    typer.echo("environment for `plyr serve` in another shell:", err=True)
+    for name, value in _devnet_settings(network).items():
+        typer.echo(f"  export PLYR_{name.upper()}={str(value).lower() if value is True else value}")
+    stop = signal.sigwait if hasattr(signal, "sigwait") else None
+    try:
+        if stop is not None and network.process is not None:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            stop({signal.SIGINT, signal.SIGTERM})
+        elif network.process is not None:
+            network.process.wait()
+    finally:
+        network.stop()
 
 
 @app.command()

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
         default=False,
         description="allow loopback hosts (a local PLC + PDS); refused in production",
     )
+    atproto_dev_pds_url: str | None = Field(
+        default=None, description="PDS of the local development network; resolves .test handles"
+    )
     identity_timeout_seconds: float = Field(default=5.0, gt=0)
     identity_cache_seconds: float = Field(default=3600.0, ge=0)
     identity_max_bytes: int = Field(default=64 * 1024, gt=0)

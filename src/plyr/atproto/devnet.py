@@ -89,7 +89,7 @@ def ensure_installed(folder: Path | None = None) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise DevnetError("the local ATProto network needs Node.js 20+ and npm on PATH")
-    result = subprocess.run(  # noqa: S603 - fixed command
+    result = subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund"],
         cwd=folder,
         capture_output=True,
@@ -136,7 +136,7 @@ def start_network(
         command += ["--account", f"{handle}:{password}"]
     if exit_with_parent:
         command.append("--exit-with-stdin")
-    process = subprocess.Popen(  # noqa: S603 - fixed command
+    process = subprocess.Popen(
         command,
         cwd=folder,
         stdin=subprocess.PIPE,
@@ -144,7 +144,8 @@ def start_network(
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     log_file = log_path.open("a", encoding="utf-8")
     stderr_thread = threading.Thread(
         target=_copy_lines, args=(process.stderr, log_file), daemon=True

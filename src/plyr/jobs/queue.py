@@ -149,7 +149,7 @@ async def claim(
         .order_by(Job.run_at, Job.id)
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     result = await session.execute(
         update(Job)
@@ -216,7 +216,7 @@ async def complete(
 
 def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
     """Exponential backoff with ±20 % jitter so failed jobs do not retry in lockstep."""
-    raw = base * (2 ** max(0, attempt - 1))
+    raw = base * float(2 ** max(0, attempt - 1))
     return min(cap, raw * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not secrecy
 
 

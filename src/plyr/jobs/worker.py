@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import contextlib
 import logging
 import os
@@ -137,6 +138,9 @@ class Worker:
                 )
         raise TimeoutError("jobs still due or running after the timeout")
 
+    def _forget(self, job_id: int, _task: asyncio.Task[None]) -> None:
+        self._running.pop(job_id, None)
+
     async def _claim(self, limit: int) -> int:
         """Claim up to `limit` due jobs and start them; the number started."""
         try:
@@ -151,7 +155,7 @@ class Worker:
         for job in jobs:
             task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
             self._running[job.id] = task
-            task.add_done_callback(lambda _t, job_id=job.id: self._running.pop(job_id, None))
+            task.add_done_callback(functools.partial(self._forget, job.id))
         return len(jobs)
 
     async def _execute(self, job: queue.ClaimedJob) -> None:

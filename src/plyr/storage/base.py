@@ -84,9 +84,7 @@ class Storage(Protocol):
         """Store a stream under `key`, replacing it atomically; readers never see half."""
         ...
 
-    async def get_range(
-        self, key: str, start: int = 0, end: int | None = None
-    ) -> AsyncIterator[bytes]:
+    def get_range(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         """Yield bytes `start..end` (inclusive, like HTTP ranges); `end=None` reads to the end."""
         ...
 

@@ -6,6 +6,8 @@ with `details` for validation errors. The code is stable; the message is for hum
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -15,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from plyr.logs import request_id_var
 from plyr.web.templating import templates
 
 log = logging.getLogger(__name__)
@@ -50,7 +53,7 @@ def error_response(
     code: str,
     message: str,
     details: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     request_id = getattr(request.state, "request_id", None)
     if wants_json(request):
@@ -95,7 +98,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # Starlette runs this handler outside every middleware, after RequestIdMiddleware has
+        # finished: put the request id back on the log line and on the response here.
+        request_id = getattr(request.state, "request_id", None)
+        token = request_id_var.set(request_id)
+        try:
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+        finally:
+            request_id_var.reset(token)
         return error_response(
-            request, 500, "internal_error", "something went wrong on our side; it has been logged"
+            request,
+            500,
+            "internal_error",
+            "something went wrong on our side; it has been logged",
+            headers={"x-request-id": request_id} if request_id else None,
         )
