@@ -9,7 +9,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from alembic.util.exc import CommandError
 from pydantic import ValidationError
 
 from plyr.config import Settings, get_settings
@@ -85,6 +84,9 @@ def serve(
         typer.Option(help="apply migrations first (default: on for SQLite, off for PostgreSQL)"),
     ] = None,
     worker: Annotated[bool, typer.Option(help="run the job worker in this process")] = True,
+    ingest: Annotated[
+        bool, typer.Option(help="follow the event stream in this process (PLYR_INGEST_URL)")
+    ] = True,
     devnet: Annotated[
         bool,
         typer.Option(help="also run the local ATProto network (PLC + PDS, demo accounts)"),
@@ -107,7 +109,11 @@ def serve(
     from plyr.web.app import create_app
 
     config = uvicorn.Config(
-        create_app(settings, run_worker=worker and settings.jobs_enabled),
+        create_app(
+            settings,
+            run_worker=worker and settings.jobs_enabled,
+            run_ingest=ingest and settings.ingest_enabled,
+        ),
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,
@@ -132,7 +138,11 @@ def _start_devnet(settings: Settings) -> Network:
         _die("the development network cannot run with PLYR_ENVIRONMENT=production")
     typer.echo("starting the local ATProto network (PLC + PDS)…", err=True)
     try:
-        network = start_network(settings.data_dir / "devnet")
+        network = start_network(
+            settings.data_dir / "devnet",
+            plc_port=settings.devnet_plc_port,
+            pds_port=settings.devnet_pds_port,
+        )
     except DevnetError as exc:
         _die(str(exc))
     _print_devnet(network)
@@ -160,8 +170,8 @@ def _print_devnet(network: Network) -> None:
 
 @app.command()
 def devnet(
-    plc_port: Annotated[int, typer.Option(help="PLC directory port")] = 2582,
-    pds_port: Annotated[int, typer.Option(help="PDS port")] = 2583,
+    plc_port: Annotated[int | None, typer.Option(help="PLC port (PLYR_DEVNET_PLC_PORT)")] = None,
+    pds_port: Annotated[int | None, typer.Option(help="PDS port (PLYR_DEVNET_PDS_PORT)")] = None,
 ) -> None:
     """Run only the local ATProto network, with demo accounts, until Ctrl+C.
 
@@ -172,7 +182,11 @@ def devnet(
 
     settings = _settings()
     try:
-        network = start_network(settings.data_dir / "devnet", plc_port=plc_port, pds_port=pds_port)
+        network = start_network(
+            settings.data_dir / "devnet",
+            plc_port=plc_port or settings.devnet_plc_port,
+            pds_port=pds_port or settings.devnet_pds_port,
+        )
     except DevnetError as exc:
         _die(str(exc))
     _print_devnet(network)
@@ -212,6 +226,32 @@ async def _run_worker(settings: Settings) -> None:
     worker.services["storage"] = runtime.storage
     try:
         await worker.run(stop)
+    finally:
+        await runtime.close()
+
+
+@app.command("ingest")
+def ingest_command() -> None:
+    """Follow the event stream only (scale-out: web with --no-ingest, one ingest beside it)."""
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if not settings.ingest_url:
+        _die("nothing to follow: set PLYR_INGEST_URL to a relay or PDS")
+    asyncio.run(_preflight(settings, require_migrated=True))
+    asyncio.run(_run_ingest(settings))
+
+
+async def _run_ingest(settings: Settings) -> None:
+    from plyr.ingest import run_ingest
+    from plyr.runtime import Runtime
+
+    runtime = Runtime.open(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await run_ingest(runtime, stop)
     finally:
         await runtime.close()
 
@@ -261,6 +301,8 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="target revision, e.g. -1 or base")],
 ) -> None:
     """Undo migrations down to `revision` (data in dropped tables is lost)."""
+    from alembic.util.exc import CommandError  # here: importing alembic costs ~0.7 s
+
     from plyr.db import migrate
 
     settings = _settings()

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     atproto_dev_pds_url: str | None = Field(
         default=None, description="PDS of the local development network; resolves .test handles"
     )
+    devnet_plc_port: int = Field(default=2582, description="`plyr devnet` / `serve --devnet`")
+    devnet_pds_port: int = 2583
     identity_timeout_seconds: float = Field(default=5.0, gt=0)
     identity_cache_seconds: float = Field(default=3600.0, ge=0)
     identity_max_bytes: int = Field(default=64 * 1024, gt=0)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from plyr import __version__
+from plyr import __version__, ingest
 from plyr.config import Settings, get_settings
 from plyr.jobs.worker import Worker, WorkerOptions
 from plyr.runtime import Runtime
@@ -22,9 +22,15 @@ from plyr.web.templating import STATIC_DIR
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    run_worker: bool | None = None,
+    run_ingest: bool | None = None,
+) -> FastAPI:
     settings = settings or get_settings()
     with_worker = settings.jobs_enabled if run_worker is None else run_worker
+    with_ingest = settings.ingest_enabled if run_ingest is None else run_ingest
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,12 +42,17 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             worker = Worker(runtime.sessions, WorkerOptions.from_settings(settings))
             worker.services["storage"] = runtime.storage
             worker_task = asyncio.create_task(worker.run(stop), name="job-worker")
+        ingest_task: asyncio.Task[None] | None = None
+        if with_ingest and settings.ingest_url:
+            ingest_task = asyncio.create_task(ingest.run_ingest(runtime, stop), name="ingest")
         try:
             yield
         finally:
             stop.set()
             if worker_task is not None:
                 await worker_task
+            if ingest_task is not None:
+                await ingest_task
             await runtime.close()
 
     app = FastAPI(
