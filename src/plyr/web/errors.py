@@ -6,9 +6,8 @@ with `details` for validation errors. The code is stable; the message is for hum
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
