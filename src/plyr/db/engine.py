@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sqlalchemy import event
@@ -30,7 +31,10 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         if database and database != ":memory:":
             from pathlib import Path
 
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # A folder we cannot create is reported by the first connect (and by preflight's
+            # data folder check), not as a traceback from building the engine.
+            with contextlib.suppress(OSError):
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
         # The driver's own busy wait; writers queue instead of failing at once.
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     elif backend == "postgresql":

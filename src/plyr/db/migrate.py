@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -20,6 +22,15 @@ def alembic_config(database_url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    # New migrations come out in the project's style (ruff is a dev tool; skip without it).
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if Path(ruff).exists():
+        config.set_section_option("post_write_hooks", "hooks", "ruff_format")
+        config.set_section_option("post_write_hooks", "ruff_format.type", "exec")
+        config.set_section_option("post_write_hooks", "ruff_format.executable", ruff)
+        config.set_section_option(
+            "post_write_hooks", "ruff_format.options", "format REVISION_SCRIPT_FILENAME"
+        )
     return config
 
 
