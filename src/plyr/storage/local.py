@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat as stat_mode
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,13 @@ from urllib.parse import quote
 
 import anyio
 
-from plyr.storage.base import CHUNK_SIZE, ObjectInfo, StorageUnavailable, validate_key
+from plyr.storage.base import (
+    CHUNK_SIZE,
+    ObjectInfo,
+    ObjectNotFound,
+    StorageUnavailable,
+    validate_key,
+)
 
 TMP_DIR = ".tmp"
 
@@ -54,13 +61,26 @@ class LocalStorage:
     async def get_range(
         self, key: str, start: int = 0, end: int | None = None
     ) -> AsyncIterator[bytes]:
+        if start < 0:
+            raise ValueError(f"range start must not be negative, got {start}")
+        if end is not None and end < start:
+            raise ValueError(f"range end {end} is before its start {start}")
         path = self.path_for(key)
-        async with await anyio.open_file(path, "rb") as handle:
+        try:
+            handle = await anyio.open_file(path, "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(key) from None
+        async with handle:
+            size = os.fstat(handle.wrapped.fileno()).st_size
+            # Like HTTP 416: a range must start inside the object; only a whole read of an
+            # empty object may start at its end.
+            if start >= size and (start > 0 or end is not None):
+                raise ValueError(f"range start {start} is beyond the end of {key} ({size} bytes)")
             await handle.seek(start)
             remaining = None if end is None else end - start + 1
             while remaining is None or remaining > 0:
-                size = CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining)
-                chunk = await handle.read(size)
+                wanted = CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining)
+                chunk = await handle.read(wanted)
                 if not chunk:
                     break
                 if remaining is not None:
@@ -70,8 +90,10 @@ class LocalStorage:
     async def stat(self, key: str) -> ObjectInfo | None:
         try:
             st = await anyio.Path(self.path_for(key)).stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        if not stat_mode.S_ISREG(st.st_mode):
+            return None  # a folder of the fan-out, not an object
         return ObjectInfo(
             key=key,
             size=st.st_size,
@@ -84,7 +106,7 @@ class LocalStorage:
     async def delete(self, key: str) -> bool:
         try:
             await anyio.Path(self.path_for(key)).unlink()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return False
         return True
 
