@@ -365,6 +365,14 @@ async def test_docs_page_is_served(client: httpx.AsyncClient) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert "swagger" in response.text.lower()
     assert "/api/openapi.json" in response.text
+    # Everything the docs page loads comes from plyr itself, never a CDN.
+    assert "cdn." not in response.text
+    assert "https://" not in response.text.replace("https://fastapi.tiangolo.com", "")
+    for asset in ("/api/docs-assets/swagger-ui-bundle.js", "/api/docs-assets/swagger-ui.css"):
+        assert asset in response.text
+        fetched = await client.get(asset)
+        assert fetched.status_code == 200
+        assert len(fetched.content) > 10_000
 
 
 async def test_home_page_lists_published_tracks(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from plyr import __version__, ingest
@@ -20,6 +24,9 @@ from plyr.web.middleware import RequestIdMiddleware
 from plyr.web.templating import STATIC_DIR
 
 log = logging.getLogger(__name__)
+
+# Swagger UI's files from the swagger-ui-py wheel (5.x, which reads OpenAPI 3.1), served by us.
+SWAGGER_UI_DIR = Path(importlib.util.find_spec("swagger_ui").origin or "").parent / "static"  # type: ignore[union-attr]
 
 
 def create_app(
@@ -60,7 +67,7 @@ def create_app(
         version=__version__,
         summary="music streaming on the AT Protocol",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served below with local assets: no CDN at run time
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -68,6 +75,18 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/api/docs-assets", StaticFiles(directory=SWAGGER_UI_DIR), name="docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="plyr api",
+            swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
     app.include_router(health.router)
     app.include_router(media.router)
     app.include_router(pages.router)

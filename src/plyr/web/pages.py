@@ -26,6 +26,17 @@ async def home(request: Request, session: SessionDep) -> HTMLResponse:
         )
     ).scalars()
     artist_count = await session.scalar(select(func.count()).select_from(Artist))
+    track_count = await session.scalar(
+        select(func.count())
+        .select_from(Track)
+        .where(Track.publish_state == PublishState.published)
+    )
     return templates.TemplateResponse(
-        request, "home.html", {"tracks": list(tracks), "artist_count": artist_count or 0}
+        request,
+        "home.html",
+        {
+            "tracks": list(tracks),
+            "track_count": track_count or 0,
+            "artist_count": artist_count or 0,
+        },
     )
