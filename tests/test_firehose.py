@@ -48,9 +48,7 @@ class Collector:
 
     async def wait_for(self, count: int, within: float = 15) -> list[RecordEvent]:
         async with self.arrived:
-            await asyncio.wait_for(
-                self.arrived.wait_for(lambda: len(self.events) >= count), within
-            )
+            await asyncio.wait_for(self.arrived.wait_for(lambda: len(self.events) >= count), within)
         return list(self.events)
 
 

@@ -27,9 +27,7 @@ async def home(request: Request, session: SessionDep) -> HTMLResponse:
     ).scalars()
     artist_count = await session.scalar(select(func.count()).select_from(Artist))
     track_count = await session.scalar(
-        select(func.count())
-        .select_from(Track)
-        .where(Track.publish_state == PublishState.published)
+        select(func.count()).select_from(Track).where(Track.publish_state == PublishState.published)
     )
     return templates.TemplateResponse(
         request,
