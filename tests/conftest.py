@@ -25,6 +25,9 @@ from tests.support.databases import (
     temporary_postgres_database,
 )
 
+# A controllable HTTP server on loopback (identity documents, slow or oversized replies).
+from tests.support.local_http import server, silent_port  # noqa: F401
+
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 async def db_url(

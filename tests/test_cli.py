@@ -23,6 +23,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from plyr.atproto.devnet import Network
 from plyr.db import migrate
 from tests.conftest import free_port
 from tests.support.databases import (
@@ -165,6 +166,12 @@ BAD_CONFIGS: dict[str, BadConfig] = {
         {},  # `serve` migrates SQLite itself; the others must say how to
         ("schema at nothing", "plyr db upgrade"),
         ("check", "worker"),
+    ),
+    "ingest-without-a-stream": BadConfig({}, ("nothing to follow", "PLYR_INGEST_URL"), ("ingest",)),
+    "production-with-dev-network": BadConfig(
+        {"PLYR_ENVIRONMENT": "production", "PLYR_ATPROTO_DEV_NETWORK": "true"},
+        ("PLYR_ATPROTO_DEV_NETWORK", "production"),
+        ("check", "serve"),
     ),
     "s3-closed-endpoint": BadConfig(
         {
@@ -375,4 +382,23 @@ async def test_worker_starts_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert returncode == 0, output
     assert took < STOP_TIMEOUT
     assert "job worker stopped" in output
+    assert "Traceback" not in output
+
+
+async def test_ingest_follows_the_pds_and_stops_on_sigterm(
+    tmp_path: Path, atproto_net: Network
+) -> None:
+    data_dir = tmp_path / "data"
+    await migrate.upgrade_async(f"sqlite+aiosqlite:///{data_dir / 'plyr.db'}")
+    log = tmp_path / "ingest.log"
+    env = plyr_env(data_dir, PLYR_INGEST_URL=atproto_net.pds_url)
+    process = await start_plyr("ingest", env=env, cwd=tmp_path, log=log)
+    try:
+        await wait_for_log(process, log, f"following {atproto_net.pds_url}")
+    finally:
+        if process.returncode is None:
+            returncode, took = await stop(process, log)
+    output = await read(log)
+    assert returncode == 0, output
+    assert took < STOP_TIMEOUT
     assert "Traceback" not in output

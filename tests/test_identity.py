@@ -9,9 +9,8 @@ come from `LocalServer`, reached through the resolver's development-network hook
 from __future__ import annotations
 
 import json
-import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ from plyr.atproto.identity import (
 from plyr.atproto.netguard import BlockedAddress
 from plyr.config import Settings
 from tests.conftest import make_settings
-from tests.test_netguard import LocalServer
+from tests.support.local_http import LocalServer
 
 DB = "sqlite+aiosqlite:///:memory:"
 WELL_KNOWN_DID = "/.well-known/atproto-did"
@@ -104,24 +103,6 @@ def serve_document(server: LocalServer, doc: dict[str, Any]) -> None:
 
 def serve_handle(server: LocalServer, handle: str, did: str) -> None:
     server.route(WELL_KNOWN_DID, host=handle, body=f"{did}\n".encode())
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    local = LocalServer().start()
-    try:
-        yield local
-    finally:
-        local.stop()
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections (the kernel's backlog) and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield int(sock.getsockname()[1])
 
 
 @pytest.fixture

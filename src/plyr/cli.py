@@ -14,7 +14,10 @@ from pydantic import ValidationError
 from plyr.config import Settings, get_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from plyr.atproto.devnet import Network
+    from plyr.runtime import Runtime
 from plyr.logs import configure_logging
 
 app = typer.Typer(help="plyr: music streaming on the AT Protocol.", no_args_is_help=True)
@@ -210,11 +213,13 @@ def worker() -> None:
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(_preflight(settings, require_migrated=True))
-    asyncio.run(_run_worker(settings))
+    asyncio.run(_run_until_signal(settings, _worker_role))
 
 
-async def _run_worker(settings: Settings) -> None:
-    from plyr.jobs.worker import Worker, WorkerOptions
+async def _run_until_signal(
+    settings: Settings, role: Callable[[Runtime, asyncio.Event], Awaitable[None]]
+) -> None:
+    """Run one role (worker, ingest) on its own Runtime until SIGINT or SIGTERM."""
     from plyr.runtime import Runtime
 
     runtime = Runtime.open(settings)
@@ -222,12 +227,18 @@ async def _run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    worker = Worker(runtime.sessions, WorkerOptions.from_settings(settings))
-    worker.services["storage"] = runtime.storage
     try:
-        await worker.run(stop)
+        await role(runtime, stop)
     finally:
         await runtime.close()
+
+
+async def _worker_role(runtime: Runtime, stop: asyncio.Event) -> None:
+    from plyr.jobs.worker import Worker, WorkerOptions
+
+    worker = Worker(runtime.sessions, WorkerOptions.from_settings(runtime.settings))
+    worker.services["storage"] = runtime.storage
+    await worker.run(stop)
 
 
 @app.command("ingest")
@@ -238,22 +249,10 @@ def ingest_command() -> None:
     if not settings.ingest_url:
         _die("nothing to follow: set PLYR_INGEST_URL to a relay or PDS")
     asyncio.run(_preflight(settings, require_migrated=True))
-    asyncio.run(_run_ingest(settings))
 
-
-async def _run_ingest(settings: Settings) -> None:
     from plyr.ingest import run_ingest
-    from plyr.runtime import Runtime
 
-    runtime = Runtime.open(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await run_ingest(runtime, stop)
-    finally:
-        await runtime.close()
+    asyncio.run(_run_until_signal(settings, run_ingest))
 
 
 @app.command()
