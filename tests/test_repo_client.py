@@ -11,6 +11,7 @@ import pytest
 
 from plyr.atproto import dagcbor
 from plyr.atproto.devnet import Network
+from plyr.atproto.lexicon import LexiconValidationError, load_lexicons
 from plyr.atproto.repo import Create, Delete, RecordRef, RepoClient, Update
 from plyr.atproto.tid import next_tid
 from plyr.atproto.xrpc import (
@@ -153,15 +154,18 @@ async def test_apply_writes_is_one_commit(alice: RepoClient) -> None:
     assert await alice.get_record(COLLECTION, keep) is not None
 
 
-async def test_validator_runs_before_anything_is_sent(alice: RepoClient) -> None:
-    def refuse(collection: str, record: dict[str, Any]) -> None:
-        raise ValueError(f"{collection}: title: too long")
-
-    strict = RepoClient(alice.xrpc, alice.did, validator=refuse)
+async def test_lexicon_validation_runs_before_anything_is_sent(alice: RepoClient) -> None:
+    lexicons = load_lexicons("fm.plyr")
+    strict = RepoClient(alice.xrpc, alice.did, validator=lexicons.validate_record)
     rkey = next_tid()
-    with pytest.raises(ValueError, match="title"):
+    with pytest.raises(LexiconValidationError, match="title"):
         await strict.put_record(COLLECTION, rkey, track("x" * 300))
+    with pytest.raises(LexiconValidationError, match="audioUrl or audioBlob"):
+        no_audio = {k: v for k, v in track("no audio").items() if k != "audioUrl"}
+        await strict.put_record(COLLECTION, rkey, no_audio)
     assert await alice.get_record(COLLECTION, rkey) is None
+    # A valid record goes through the same client.
+    assert (await strict.put_record(COLLECTION, rkey, track("fine"))).rkey == rkey
 
 
 async def test_writing_to_someone_elses_repo_is_refused(
