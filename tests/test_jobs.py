@@ -9,12 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from plyr.db.engine import create_engine, create_sessionmaker
 from plyr.db.models import Artist, Job, JobStatus, utcnow
@@ -116,13 +117,18 @@ async def test_enqueue_with_dedupe_key_returns_the_unfinished_job(runtime: Runti
 
 async def test_retries_with_backoff_until_success(runtime: Runtime) -> None:
     job_id = await _enqueue(runtime, "test.flaky", {"fail_times": 2})
-    worker = Worker(runtime.sessions, FAST)
-    await worker.run_until_idle()  # first try fails and the job waits for its backoff
+    # A backoff long enough that the first run cannot retry, however slow the machine.
+    patient = replace(FAST, backoff_base=30, backoff_cap=30)
+    await Worker(runtime.sessions, patient).run_until_idle()
     job = await _job(runtime, job_id)
     assert job.status == JobStatus.queued
     assert job.attempts == 1
     assert job.last_error == "ConnectionError: pds unavailable (try 1)"
-    assert job.run_at > utcnow() - timedelta(seconds=1)
+    assert job.run_at > utcnow() + timedelta(seconds=20)  # waits out its backoff
+    async with runtime.sessions() as session:  # let the backoff pass
+        await session.execute(update(Job).where(Job.id == job_id).values(run_at=utcnow()))
+        await session.commit()
+    worker = Worker(runtime.sessions, FAST)
     deadline = time.monotonic() + 10
     while (await _job(runtime, job_id)).status != JobStatus.succeeded:
         assert time.monotonic() < deadline, "the job never succeeded"
