@@ -160,8 +160,8 @@ async def test_lexicon_validation_runs_before_anything_is_sent(alice: RepoClient
     rkey = next_tid()
     with pytest.raises(LexiconValidationError, match="title"):
         await strict.put_record(COLLECTION, rkey, track("x" * 300))
+    no_audio = {k: v for k, v in track("no audio").items() if k != "audioUrl"}
     with pytest.raises(LexiconValidationError, match="audioUrl or audioBlob"):
-        no_audio = {k: v for k, v in track("no audio").items() if k != "audioUrl"}
         await strict.put_record(COLLECTION, rkey, no_audio)
     assert await alice.get_record(COLLECTION, rkey) is None
     # A valid record goes through the same client.
