@@ -12,6 +12,7 @@ import importlib.util
 import os
 import re
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -402,3 +403,34 @@ async def test_ingest_follows_the_pds_and_stops_on_sigterm(
     assert returncode == 0, output
     assert took < STOP_TIMEOUT
     assert "Traceback" not in output
+
+
+async def test_devnet_prints_accounts_and_stops_on_sigterm(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    log = tmp_path / "devnet.log"
+    env = plyr_env(
+        data_dir,
+        PLYR_DEVNET_PLC_PORT=str(free_tcp_port()),
+        PLYR_DEVNET_PDS_PORT=str(free_tcp_port()),
+    )
+    process = await start_plyr("devnet", env=env, cwd=tmp_path, log=log)
+    try:
+        await wait_for_log(process, log, "export PLYR_INGEST_URL")
+    finally:
+        if process.returncode is None:
+            returncode, took = await stop(process, log)
+    output = await read(log)
+    assert returncode == 0, output
+    assert took < STOP_TIMEOUT
+    assert "sign in as     alice.test" in output
+    assert "export PLYR_ATPROTO_DEV_NETWORK=true" in output
+    assert (data_dir / "devnet" / "plc-operations.json").exists()
+    # The Node process went with it: nothing listens on the PDS port any more.
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", int(env["PLYR_DEVNET_PDS_PORT"]))) != 0
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -974,3 +974,15 @@ def test_unknown_collection() -> None:
         registry.validate_record("com.example.thing", {"$type": "com.example.thing"})
     with pytest.raises(UnknownLexiconError):
         registry.validate_record("com.atproto.repo.strongRef", STRONG_REF)  # not a record
+
+
+def test_runtime_lexicons_follow_the_namespace_setting(tmp_path: Path) -> None:
+    from plyr.runtime import Runtime
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        tmp_path, "sqlite+aiosqlite:///:memory:", atproto_namespace="fm.plyr.dev"
+    )
+    runtime = Runtime.open(settings)
+    assert runtime.lexicons.collection("track") == "fm.plyr.dev.track"
+    assert runtime.lexicons.collection("actor.profile") == "fm.plyr.dev.actor.profile"

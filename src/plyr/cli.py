@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -196,13 +197,14 @@ def devnet(
     typer.echo("environment for `plyr serve` in another shell:", err=True)
     for name, value in _devnet_settings(network).items():
         typer.echo(f"  export PLYR_{name.upper()}={str(value).lower() if value is True else value}")
-    stop = signal.sigwait if hasattr(signal, "sigwait") else None
+    # Wait for Ctrl+C / SIGTERM, or for the network to die on its own (then say so).
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
     try:
-        if stop is not None and network.process is not None:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-            stop({signal.SIGINT, signal.SIGTERM})
-        elif network.process is not None:
-            network.process.wait()
+        while not stopped.wait(0.5):
+            if network.process is not None and network.process.poll() is not None:
+                _die(f"the local ATProto network stopped; see {network.log_path}")
     finally:
         network.stop()
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from plyr.atproto.lexicon import LexiconRegistry, load_lexicons
 from plyr.config import Settings
 from plyr.db.engine import create_engine, create_sessionmaker
 from plyr.storage import Storage, create_storage
@@ -34,6 +35,11 @@ class Runtime:
             sessions=create_sessionmaker(engine),
             storage=create_storage(settings),
         )
+
+    @property
+    def lexicons(self) -> LexiconRegistry:
+        """plyr's lexicons under the configured namespace (loaded once per namespace)."""
+        return load_lexicons(self.settings.atproto_namespace)
 
     async def close(self) -> None:
         await self.storage.close()
