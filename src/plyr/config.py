@@ -83,6 +83,21 @@ class Settings(BaseSettings):
         default=None, description="relay or PDS to follow (ws[s]:// or http[s]://)"
     )
 
+    oauth_client_mode: Literal["auto", "loopback", "confidential"] = Field(
+        default="auto",
+        description="auto: the loopback development client when the public URL is loopback",
+    )
+    oauth_client_key: SecretStr | None = Field(
+        default=None, description="ES256 private JWK (JSON); generated into <data>/oauth-key.json"
+    )
+    oauth_client_name: str = "plyr"
+    session_days: int = Field(default=14, ge=1, le=365, description="browser sign-in lifetime")
+    teal_play_collection: str = "fm.teal.alpha.feed.play"
+    teal_status_collection: str = "fm.teal.alpha.actor.status"
+    rate_limit_sign_in_per_minute: int = Field(default=10, ge=1)
+    rate_limit_writes_per_minute: int = Field(default=120, ge=1)
+    rate_limit_uploads_per_hour: int = Field(default=60, ge=1)
+
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
 

@@ -5,11 +5,14 @@ The web app, the worker and the CLI all open one Runtime; nothing else builds en
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from plyr.atproto.identity import IdentityResolver
 from plyr.atproto.lexicon import LexiconRegistry, load_lexicons
+from plyr.atproto.netguard import guarded_client
 from plyr.config import Settings
 from plyr.db.engine import create_engine, create_sessionmaker
 from plyr.storage import Storage, create_storage
@@ -36,11 +39,32 @@ class Runtime:
             storage=create_storage(settings),
         )
 
+    _identity: IdentityResolver | None = field(default=None, repr=False)
+    _http: httpx.AsyncClient | None = field(default=None, repr=False)
+
+    @property
+    def identity(self) -> IdentityResolver:
+        """Handle and DID resolution, with its cache; made on first use."""
+        if self._identity is None:
+            self._identity = IdentityResolver(self.settings)
+        return self._identity
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """A guarded client for URLs users control (PDSes, authorization servers)."""
+        if self._http is None:
+            self._http = guarded_client(self.settings, timeout=15.0)
+        return self._http
+
     @property
     def lexicons(self) -> LexiconRegistry:
         """plyr's lexicons under the configured namespace (loaded once per namespace)."""
         return load_lexicons(self.settings.atproto_namespace)
 
     async def close(self) -> None:
+        if self._identity is not None:
+            await self._identity.aclose()
+        if self._http is not None:
+            await self._http.aclose()
         await self.storage.close()
         await self.engine.dispose()

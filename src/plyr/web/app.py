@@ -8,17 +8,19 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from plyr import __version__, ingest
 from plyr.config import Settings, get_settings
 from plyr.jobs.worker import Worker, WorkerOptions
 from plyr.runtime import Runtime
-from plyr.web import health, media, pages
+from plyr.web import auth_pages, health, media, pages, settings_pages
+from plyr.web.auth import SignInRequired
 from plyr.web.errors import install_error_handlers
 from plyr.web.middleware import RequestIdMiddleware
 from plyr.web.templating import STATIC_DIR
@@ -73,6 +75,11 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        return RedirectResponse(f"/login?{urlencode({'next': exc.next_path})}", status_code=303)
+
     app.add_middleware(RequestIdMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=SWAGGER_UI_DIR), name="docs-assets")
@@ -89,5 +96,7 @@ def create_app(
 
     app.include_router(health.router)
     app.include_router(media.router)
+    app.include_router(auth_pages.router)
+    app.include_router(settings_pages.router)
     app.include_router(pages.router)
     return app

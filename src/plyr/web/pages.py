@@ -7,8 +7,9 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
 from plyr.db.models import Artist, PublishState, Track
+from plyr.web.auth import OptionalCaller
 from plyr.web.deps import SessionDep
-from plyr.web.templating import templates
+from plyr.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -16,7 +17,7 @@ HOME_TRACKS = 50
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep) -> HTMLResponse:
+async def home(request: Request, session: SessionDep, caller: OptionalCaller) -> HTMLResponse:
     tracks = (
         await session.execute(
             select(Track)
@@ -29,7 +30,7 @@ async def home(request: Request, session: SessionDep) -> HTMLResponse:
     track_count = await session.scalar(
         select(func.count()).select_from(Track).where(Track.publish_state == PublishState.published)
     )
-    return templates.TemplateResponse(
+    return render(
         request,
         "home.html",
         {

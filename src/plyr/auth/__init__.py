@@ -1,0 +1,1 @@
+"""Signing in with ATProto: the OAuth client, server-side sessions, developer tokens."""
