@@ -18,6 +18,9 @@ from plyr.config import Settings
 from plyr.db import migrate
 from plyr.runtime import Runtime
 from tests.support.atproto_net import running_network
+
+# Headless Chromium (Playwright) with a screenshot of the page when a browser test fails.
+from tests.support.browser import browser, page, pytest_runtest_makereport  # noqa: F401
 from tests.support.databases import (
     REQUIRE_POSTGRES,
     clear_tables,

@@ -27,7 +27,9 @@ def test_loopback_client_for_local_public_urls(tmp_path: Path) -> None:
     client = OAuthClient(make_settings(tmp_path, MEMORY, public_url="http://127.0.0.1:8123"))
     assert client.mode == "loopback"
     assert client.redirect_uri == "http://127.0.0.1:8123/oauth/callback"
-    assert client.client_id.startswith("http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%3A8123")
+    assert client.client_id.startswith(
+        "http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%3A8123"
+    )
     assert "scope=atproto+repo%3Afm.plyr.track" in client.client_id
     metadata = client.metadata()
     assert metadata["token_endpoint_auth_method"] == "none"

@@ -1,0 +1,51 @@
+"""plyr itself, served by uvicorn inside the test's event loop on a free loopback port, so a
+real browser (and the PDS's redirects) can reach it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import uvicorn
+
+from plyr.config import Settings
+from plyr.db import migrate
+from plyr.runtime import Runtime
+from plyr.web.app import create_app
+
+
+@dataclass(frozen=True)
+class PlyrServer:
+    url: str
+    settings: Settings
+    runtime: Runtime
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def running_plyr(settings: Settings) -> AsyncIterator[PlyrServer]:
+    """Serve `settings` (its public_url is replaced by the port chosen here)."""
+    port = _free_port()
+    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    await migrate.upgrade_async(settings.effective_database_url)
+    app = create_app(settings, run_worker=False, run_ingest=False)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield PlyrServer(settings.public_url, settings, app.state.runtime)
+    finally:
+        server.should_exit = True
+        await task
