@@ -35,6 +35,7 @@ def test_loopback_client_for_local_public_urls(tmp_path: Path) -> None:
     assert metadata["token_endpoint_auth_method"] == "none"
     assert metadata["dpop_bound_access_tokens"] is True
     assert client.authentication("http://issuer") == {"client_id": client.client_id}
+    assert client.session_lifetime.days == 14
     # localhost in the public URL still redirects to the IP literal (RFC 8252).
     other = OAuthClient(make_settings(tmp_path, MEMORY, public_url="http://localhost:9000"))
     assert other.redirect_uri == "http://127.0.0.1:9000/oauth/callback"
@@ -51,6 +52,7 @@ def test_confidential_client_metadata_and_assertion(tmp_path: Path) -> None:
     assert metadata["token_endpoint_auth_signing_alg"] == "ES256"
     assert metadata["jwks_uri"] == "https://plyr.example/.well-known/jwks.json"
     assert metadata["grant_types"] == ["authorization_code", "refresh_token"]
+    assert client.session_lifetime.days == 180  # confidential clients get long sessions
     assert set(metadata["scope"].split()) >= {"atproto", "blob:audio/*", "blob:image/*"}
 
     jwks = client.jwks()

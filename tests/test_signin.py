@@ -19,6 +19,8 @@ from plyr.atproto.devnet import Network
 from plyr.atproto.repo import RepoClient
 from plyr.atproto.tid import next_tid
 from plyr.atproto.xrpc import PasswordSession, ScopeMissing, XrpcClient
+from plyr.auth import oauth
+from plyr.auth.client import OAuthClient
 from plyr.auth.sessions import COOKIE_NAME, SessionEnded, csrf_token, fresh_grant, repo_for
 from plyr.db.models import Artist, AuthSession, OAuthRequest, SessionKind, utcnow
 from plyr.runtime import Runtime
@@ -84,12 +86,18 @@ def csrf(plyr: PlyrServer, session: AuthSession) -> str:
     return csrf_token(plyr.settings.secret_key_bytes(), session.id)
 
 
-async def set_bluesky_profile(net: Network, handle: str, **fields: Any) -> None:
+AVATAR_BYTES = bytes(range(256)) * 8
+
+
+async def set_bluesky_profile(net: Network, handle: str, **fields: Any) -> dict[str, Any]:
+    """Write the user's Bluesky profile as the Bluesky app would; returns the avatar blob."""
     async with httpx.AsyncClient(timeout=10) as http:
         account = net.account(handle)
         session = await PasswordSession.create(http, net.pds_url, account.handle, account.password)
         repo = RepoClient(XrpcClient(http, net.pds_url, session), session.did)
-        await repo.put_record("app.bsky.actor.profile", "self", fields)
+        avatar = await repo.upload_blob(AVATAR_BYTES, "image/png")
+        await repo.put_record("app.bsky.actor.profile", "self", {**fields, "avatar": avatar})
+        return avatar
 
 
 # --- the happy path --------------------------------------------------------------------
@@ -98,7 +106,7 @@ async def set_bluesky_profile(net: Network, handle: str, **fields: Any) -> None:
 async def test_sign_in_lands_back_signed_in(
     page: Page, plyr: PlyrServer, atproto_net: Network
 ) -> None:
-    await set_bluesky_profile(atproto_net, "alice.test", displayName="Alice Liddell")
+    avatar = await set_bluesky_profile(atproto_net, "alice.test", displayName="Alice Liddell")
     await sign_in(page, plyr, atproto_net)
 
     assert await page.get_by_role("link", name="settings for @alice.test").is_visible()
@@ -119,6 +127,10 @@ async def test_sign_in_lands_back_signed_in(
     assert artist.handle == "alice.test"
     assert artist.pds_url == atproto_net.pds_url
     assert artist.display_name == "Alice Liddell"
+    assert artist.avatar_url is not None
+    assert avatar["ref"]["$link"] in artist.avatar_url
+    async with httpx.AsyncClient() as http:  # the avatar URL serves the image blob
+        assert (await http.get(artist.avatar_url)).content == AVATAR_BYTES
 
     # A later sign-in picks up a changed profile.
     await set_bluesky_profile(atproto_net, "alice.test", displayName="Alice in Chains")
@@ -287,17 +299,30 @@ async def _sessions(runtime: Runtime, kind: SessionKind) -> list[AuthSession]:
         return list(rows.scalars())
 
 
-async def test_sign_out_ends_the_session(
+async def test_sign_out_ends_the_session_and_revokes_the_grant(
     page: Page, plyr: PlyrServer, atproto_net: Network
 ) -> None:
     await sign_in(page, plyr, atproto_net)
     cookie = await cookie_of(page)
+    session = await only_session(plyr.runtime)
+    grant = await fresh_grant(plyr.runtime, session.id)
     await page.get_by_role("button", name="sign out").click()
     await page.wait_for_url(f"{plyr.url}/")
     assert await page.get_by_role("link", name="sign in").is_visible()
     assert await _sessions(plyr.runtime, SessionKind.browser) == []
     async with client_for(plyr, cookie) as http:
         assert (await http.get("/api/me")).status_code == 401
+    # Revoked at the PDS too: the refresh token is worthless now.
+    server = await oauth.authorization_server(plyr.runtime.http, session.issuer)
+    assert grant.refresh_token is not None
+    with pytest.raises(oauth.InvalidGrant):
+        await oauth.refresh(
+            OAuthClient(plyr.settings),
+            plyr.runtime.http,
+            server=server,
+            refresh_token=grant.refresh_token,
+            dpop_key=grant.dpop_key,
+        )
 
 
 # --- what must not work ----------------------------------------------------------------

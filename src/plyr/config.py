@@ -91,7 +91,12 @@ class Settings(BaseSettings):
         default=None, description="ES256 private JWK (JSON); generated into <data>/oauth-key.json"
     )
     oauth_client_name: str = "plyr"
-    session_days: int = Field(default=14, ge=1, le=365, description="browser sign-in lifetime")
+    session_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="browser sign-in lifetime; default 14 (loopback client) or 180 (confidential)",
+    )
     teal_play_collection: str = "fm.teal.alpha.feed.play"
     teal_status_collection: str = "fm.teal.alpha.actor.status"
     rate_limit_sign_in_per_minute: int = Field(default=10, ge=1)

@@ -15,6 +15,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -76,6 +77,14 @@ class OAuthClient:
         if configured != "auto":
             return configured
         return "loopback" if _is_loopback_url(self.settings.public_url) else "confidential"
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        """How long a browser stays signed in: what the server grants this kind of client
+        (public clients two weeks, confidential ones up to 180 days), unless configured."""
+        if self.settings.session_days is not None:
+            return timedelta(days=self.settings.session_days)
+        return timedelta(days=180 if self.confidential else 14)
 
     @property
     def redirect_uri(self) -> str:

@@ -175,7 +175,7 @@ def _set_cookie(response: Response, runtime: Runtime, secret: str) -> None:
     response.set_cookie(
         COOKIE_NAME,
         secret,
-        max_age=runtime.settings.session_days * 86400,
+        max_age=int(OAuthClient(runtime.settings).session_lifetime.total_seconds()),
         httponly=True,
         samesite="lax",
         secure=runtime.settings.public_url.startswith("https://"),
@@ -249,7 +249,7 @@ async def callback(
             server=server,
             pds_url=artist.pds_url,
             dpop_key=dpop_key,
-            lifetime=timedelta(days=runtime.settings.session_days),
+            lifetime=client.session_lifetime,
         )
         if caller is not None and caller.via == "cookie":
             await end_session(runtime, caller.session.id)
@@ -271,7 +271,7 @@ async def callback(
             server=server,
             pds_url=artist.pds_url,
             dpop_key=dpop_key,
-            lifetime=timedelta(days=runtime.settings.session_days),
+            lifetime=client.session_lifetime,
         )
         await end_session(runtime, owner.id)
         scrobbling = client_scrobbles(runtime, tokens.scope)
