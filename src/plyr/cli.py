@@ -240,6 +240,7 @@ async def _worker_role(runtime: Runtime, stop: asyncio.Event) -> None:
 
     worker = Worker(runtime.sessions, WorkerOptions.from_settings(runtime.settings))
     worker.services["storage"] = runtime.storage
+    worker.services["runtime"] = runtime
     await worker.run(stop)
 
 

@@ -139,6 +139,8 @@ class Track(Base):
         default=PublishState.processing,
     )
     publish_error: Mapped[str | None] = mapped_column(Text)
+    # Whether the audio also went into the PDS as the record's audioBlob.
+    audio_blob_cid: Mapped[str | None] = mapped_column(String(128))
     play_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -262,3 +264,68 @@ class RateLimitHit(Base):
     bucket: Mapped[str] = mapped_column(String(300), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UploadStatus(enum.StrEnum):
+    processing = "processing"  # received; the processing job runs
+    done = "done"  # a track exists (it may still be publishing)
+    failed = "failed"  # refused or broken; `error` says why
+
+
+class Upload(Base):
+    """An upload in flight: what the form said, where the raw files wait, how far it got."""
+
+    __tablename__ = "uploads"
+    __table_args__ = (Index("ix_uploads_artist_did_created_at", "artist_did", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    artist_did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"))
+    session_id: Mapped[str | None] = mapped_column(String(64))  # who asked: publishes as them
+    status: Mapped[UploadStatus] = mapped_column(
+        Enum(UploadStatus, native_enum=False, length=16, validate_strings=True),
+        default=UploadStatus.processing,
+    )
+    filename: Mapped[str] = mapped_column(String(512))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    audio_format: Mapped[str] = mapped_column(String(16))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    incoming_audio_key: Mapped[str | None] = mapped_column(String(512))
+    incoming_image_key: Mapped[str | None] = mapped_column(String(512))
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    track_id: Mapped[int | None] = mapped_column(ForeignKey("tracks.id", ondelete="SET NULL"))
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+
+
+class TrackTag(Base):
+    __tablename__ = "track_tags"
+    __table_args__ = (Index("ix_track_tags_tag_id", "tag_id"),)
+
+    track_id: Mapped[int] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # the artist's order
+
+
+class Play(Base):
+    """One counted listen (at 30 % of the track or 30 s); `listen_id` makes it count once."""
+
+    __tablename__ = "plays"
+    __table_args__ = (Index("ix_plays_track_id_created_at", "track_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    listener_did: Mapped[str | None] = mapped_column(String(2048), index=True)
+    listen_id: Mapped[str] = mapped_column(String(64), unique=True)
+    listened_ms: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,6 +30,12 @@ class JobContext:
     sessions: async_sessionmaker[AsyncSession]
     report: ProgressReporter
     services: dict[str, Any] = field(default_factory=dict)
+    max_attempts: int = 8
+
+    @property
+    def last_attempt(self) -> bool:
+        """True when a failure now fails the job for good (handlers record why)."""
+        return self.attempt >= self.max_attempts
 
 
 Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]

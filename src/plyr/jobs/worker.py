@@ -170,6 +170,7 @@ class Worker:
                 job_id=job.id,
                 kind=job.kind,
                 attempt=job.attempts,
+                max_attempts=job.max_attempts,
                 payload=job.payload,
                 sessions=self.sessions,
                 report=reporter,

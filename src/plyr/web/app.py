@@ -50,6 +50,7 @@ def create_app(
         if with_worker:
             worker = Worker(runtime.sessions, WorkerOptions.from_settings(settings))
             worker.services["storage"] = runtime.storage
+            worker.services["runtime"] = runtime
             worker_task = asyncio.create_task(worker.run(stop), name="job-worker")
         ingest_task: asyncio.Task[None] | None = None
         if with_ingest and settings.ingest_url:
