@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     s3_presign_seconds: int = 3600
     s3_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
     s3_addressing_style: Literal["auto", "path", "virtual"] = "path"
+    media_offload: Literal["none", "x-accel-redirect", "x-sendfile"] = Field(
+        default="none",
+        description="let the proxy send local media: x-accel-redirect (nginx), x-sendfile (Apache)",
+    )
+    media_offload_prefix: str = Field(
+        default="/_protected_media/",
+        pattern=r"^/([A-Za-z0-9._~-]+/)*$",
+        description="nginx `internal` location aliasing the storage folder (x-accel-redirect)",
+    )
 
     secret_key: SecretStr | None = Field(
         default=None, description="encryption key; generated into <data_dir>/secret.key"
@@ -54,6 +63,14 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=1_500_000_000, gt=0)
     max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    wav_stream_limit_bytes: int = Field(
+        default=50 * 1024 * 1024, gt=0, description="WAV files above this are transcoded to stream"
+    )
+    publish_blob_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=0,
+        description="largest audio also put in the PDS as audioBlob (the PDS may refuse less)",
+    )
 
     jobs_enabled: bool = Field(default=True, description="run the job worker inside `serve`")
     job_concurrency: int = Field(default=2, ge=1)

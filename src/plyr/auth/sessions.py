@@ -314,3 +314,33 @@ def session_summary(row: AuthSession) -> dict[str, Any]:
         "last_used_at": row.last_used_at.isoformat(),
         "expires_at": row.expires_at.isoformat() if row.expires_at else None,
     }
+
+
+async def session_for(
+    runtime: Runtime, did: str, preferred_id: str | None = None
+) -> AuthSession | None:
+    """A live session of `did` to act with in a job: the one that asked, else the newest."""
+    now = utcnow()
+    async with runtime.sessions() as db:
+        if preferred_id is not None:
+            row = await db.get(AuthSession, preferred_id)
+            if (
+                row is not None
+                and row.did == did
+                and (row.expires_at is None or row.expires_at > now)
+            ):
+                db.expunge(row)
+                return row
+        rows = await db.execute(
+            select(AuthSession)
+            .where(
+                AuthSession.did == did,
+                or_(AuthSession.expires_at.is_(None), AuthSession.expires_at > now),
+            )
+            .order_by(AuthSession.last_used_at.desc())
+            .limit(1)
+        )
+        found = rows.scalar_one_or_none()
+        if found is not None:
+            db.expunge(found)
+        return found

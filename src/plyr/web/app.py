@@ -19,7 +19,8 @@ from plyr import __version__, ingest
 from plyr.config import Settings, get_settings
 from plyr.jobs.worker import Worker, WorkerOptions
 from plyr.runtime import Runtime
-from plyr.web import auth_pages, health, media, pages, settings_pages
+from plyr.tracks import jobs as track_jobs  # noqa: F401 - registers the track job handlers
+from plyr.web import auth_pages, health, media, pages, settings_pages, track_pages, tracks_api
 from plyr.web.auth import SignInRequired
 from plyr.web.errors import install_error_handlers
 from plyr.web.middleware import RequestIdMiddleware
@@ -99,5 +100,7 @@ def create_app(
     app.include_router(media.router)
     app.include_router(auth_pages.router)
     app.include_router(settings_pages.router)
+    app.include_router(tracks_api.router)
+    app.include_router(track_pages.router)
     app.include_router(pages.router)
     return app

@@ -136,12 +136,15 @@ async def check_csrf(request: Request, runtime: RuntimeDep, caller: OptionalCall
             raise ApiError(403, "cross_site", "requests from other sites are refused")
         return
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    content_type = request.headers.get("content-type", "")
+    if sent is None and content_type.startswith("application/x-www-form-urlencoded"):
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
+    elif sent is None and content_type.startswith("multipart/form-data"):
+        # Uploads stream their body to disk (plyr.web.form_stream): reading it here would
+        # buffer it, so multipart forms carry the token in the query string instead.
+        sent = request.query_params.get(CSRF_FIELD)
     if not sent or not hmac.compare_digest(sent, csrf_for(runtime, caller)):
         raise ApiError(403, "csrf_failed", "this form has expired; reload the page and try again")
 

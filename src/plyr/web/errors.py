@@ -16,20 +16,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from plyr.errors import ServiceError
 from plyr.logs import request_id_var
 from plyr.web.templating import templates
 
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """Raised by handlers for an expected failure with a stable code."""
-
-    def __init__(
-        self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
+# Handlers raise the service layer's error directly; the name reads better in web code.
+ApiError = ServiceError
 
 
 def _code_for(status: int) -> str:

@@ -1,0 +1,1 @@
+"""Tracks: uploads, media processing, publishing to the PDS, streaming, plays."""

@@ -1,0 +1,454 @@
+"""The durable work behind an upload: processing the media, publishing the record, and
+removing a deleted track's record and files. Each step is safe to run again after a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+from sqlalchemy import delete, or_, select
+
+from plyr.atproto.lexicon import LexiconValidationError
+from plyr.atproto.repo import CidMismatch
+from plyr.atproto.tid import next_tid
+from plyr.atproto.xrpc import (
+    AuthenticationFailed,
+    InvalidRequest,
+    PayloadTooLarge,
+    ScopeMissing,
+    XrpcError,
+)
+from plyr.auth.sessions import SessionEnded, repo_for, session_for
+from plyr.db.models import (
+    Artist,
+    PublishState,
+    Tag,
+    Track,
+    TrackTag,
+    Upload,
+    UploadStatus,
+    utcnow,
+)
+from plyr.jobs.queue import enqueue
+from plyr.jobs.registry import JobContext, PermanentJobError, job_handler
+from plyr.media.artwork import artwork_from_bytes, process_artwork
+from plyr.media.errors import UnsafeImage, UnsupportedImage
+from plyr.media.loudness import integrated_loudness, playback_gain_db
+from plyr.media.probe import probe_audio
+from plyr.media.sniff import sniff_audio
+from plyr.media.transcode import transcode, transcode_reason
+from plyr.runtime import Runtime
+from plyr.storage.base import put_content_addressed
+from plyr.tracks.records import track_record
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TRANSCODE_TARGET = "mp3"
+STREAM_MIME = {"mp3": "audio/mpeg", "opus": "audio/ogg"}
+
+
+def _runtime(ctx: JobContext) -> Runtime:
+    runtime: Runtime = ctx.services["runtime"]
+    return runtime
+
+
+async def _download(runtime: Runtime, key: str, target: Path) -> None:
+    async with await anyio.open_file(target, "wb") as handle:
+        async for chunk in runtime.storage.get_range(key):
+            await handle.write(chunk)
+
+
+async def _in_thread_with_progress(
+    ctx: JobContext, phase: str, start: float, end: float, func: Callable[..., T], *args: Any
+) -> T:
+    """Run CPU work in a thread (PyAV and numpy release the GIL) and report its progress."""
+    latest = [0.0]
+
+    def progress(fraction: float) -> None:
+        latest[0] = max(0.0, min(1.0, fraction))
+
+    task = asyncio.ensure_future(anyio.to_thread.run_sync(lambda: func(*args, progress=progress)))
+    while not task.done():
+        await ctx.report(phase, start + (end - start) * latest[0])
+        await asyncio.wait({task}, timeout=0.5)
+    return task.result()
+
+
+async def _set_upload(runtime: Runtime, upload_id: str, **values: Any) -> None:
+    async with runtime.sessions() as db:
+        upload = await db.get(Upload, upload_id)
+        if upload is not None:
+            for name, value in values.items():
+                setattr(upload, name, value)
+            await db.commit()
+
+
+async def _drop_incoming(runtime: Runtime, upload: Upload) -> None:
+    for key in (upload.incoming_audio_key, upload.incoming_image_key):
+        if key:
+            await runtime.storage.delete(key)
+
+
+@job_handler("track.process")
+async def process_upload(ctx: JobContext) -> dict[str, Any]:
+    runtime = _runtime(ctx)
+    upload_id = str(ctx.payload["upload_id"])
+    async with runtime.sessions() as db:
+        upload = await db.get(Upload, upload_id)
+        if upload is None:
+            raise PermanentJobError(f"upload {upload_id} no longer exists")
+        db.expunge(upload)
+    if upload.track_id is not None:  # done before a crash: only the follow-up may be missing
+        await _enqueue_publish(runtime, upload.track_id)
+        return {"track_id": upload.track_id}
+    stored: list[str] = []
+    try:
+        track_id = await _process(ctx, runtime, upload, stored)
+    except PermanentJobError as exc:
+        await _set_upload(runtime, upload_id, status=UploadStatus.failed, error=str(exc))
+        await _drop_incoming(runtime, upload)
+        await delete_unused(runtime, stored)
+        raise
+    except Exception as exc:
+        if ctx.last_attempt:
+            await _set_upload(
+                runtime,
+                upload_id,
+                status=UploadStatus.failed,
+                error=f"processing failed: {type(exc).__name__}: {exc}"[:500],
+            )
+            await _drop_incoming(runtime, upload)
+            await delete_unused(runtime, stored)
+        raise
+    await _drop_incoming(runtime, upload)
+    return {"track_id": track_id}
+
+
+async def _process(ctx: JobContext, runtime: Runtime, upload: Upload, stored: list[str]) -> int:
+    """Process one upload; every object it stores is listed in `stored` as it goes, so a
+    failure can remove what no track ended up using."""
+    settings = runtime.settings
+    storage = runtime.storage
+    fields = dict(upload.fields)
+    warnings: list[str] = []
+    tmp_root = settings.data_dir / "tmp"
+    await anyio.Path(tmp_root).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tmp_root, prefix="process-") as work_dir:
+        work = Path(work_dir)
+        await ctx.report("receiving", 0.02, "reading the upload")
+        if upload.incoming_audio_key is None:
+            raise PermanentJobError("the uploaded file is gone")
+        source = work / f"original.{upload.audio_format}"
+        await _download(runtime, upload.incoming_audio_key, source)
+
+        await ctx.report("probing", 0.06, "reading the audio")
+        audio_format = await anyio.to_thread.run_sync(sniff_audio, source)
+        info = await anyio.to_thread.run_sync(probe_audio, source)
+
+        await ctx.report("hashing", 0.1, "checking for duplicates")
+        original, _new = await put_content_addressed(
+            storage, "audio", source, audio_format.extension, audio_format.mime
+        )
+        stored.append(original.key)
+        digest = original.key.rsplit("/", 1)[-1].split(".", 1)[0]
+        async with runtime.sessions() as db:
+            existing = await db.scalar(
+                select(Track.title).where(
+                    Track.artist_did == upload.artist_did, Track.content_hash == digest
+                )
+            )
+        if existing is not None:
+            raise PermanentJobError(f"you already uploaded this file, as “{existing}”")
+
+        stream_key, stream_type, stream_path = original.key, audio_format.mime, source
+        file_type = audio_format.extension
+        reason = transcode_reason(
+            info, audio_format, upload.size_bytes, settings.wav_stream_limit_bytes
+        )
+        if reason is not None:
+            warnings.append(
+                f"a streamable {TRANSCODE_TARGET} was made ({reason}); the original is kept"
+            )
+            await ctx.report("transcoding", 0.15, f"making a streamable {TRANSCODE_TARGET}")
+            out = await _in_thread_with_progress(
+                ctx, "transcoding", 0.15, 0.75, transcode, source, work, TRANSCODE_TARGET
+            )
+            stream, _ = await put_content_addressed(
+                storage, "audio", out, TRANSCODE_TARGET, STREAM_MIME[TRANSCODE_TARGET]
+            )
+            stored.append(stream.key)
+            stream_key, stream_type, stream_path = stream.key, STREAM_MIME[TRANSCODE_TARGET], out
+
+        await ctx.report("loudness", 0.8, "measuring loudness")
+        loudness = await anyio.to_thread.run_sync(integrated_loudness, stream_path)
+        gain = playback_gain_db(loudness)
+
+        await ctx.report("artwork", 0.9, "preparing artwork")
+        image_key = thumb_key = None
+        artwork = None
+        try:
+            if upload.incoming_image_key:
+                picture = work / "artwork"
+                await _download(runtime, upload.incoming_image_key, picture)
+                artwork = await anyio.to_thread.run_sync(process_artwork, picture, work)
+            elif info.cover is not None:
+                artwork = await anyio.to_thread.run_sync(
+                    artwork_from_bytes, info.cover, info.cover_mime, work
+                )
+                warnings.append("artwork taken from the file's embedded cover")
+        except (UnsupportedImage, UnsafeImage) as exc:
+            if upload.incoming_image_key:
+                raise PermanentJobError(str(exc)) from exc
+            warnings.append(f"the embedded cover was skipped: {exc}")
+        if artwork is not None:
+            image = await put_content_addressed(
+                storage,
+                "images",
+                artwork.image_path,
+                artwork.image_path.suffix.lstrip("."),
+                artwork.image_mime,
+            )
+            thumb = await put_content_addressed(
+                storage, "images", artwork.thumb_path, "webp", "image/webp"
+            )
+            image_key, thumb_key = image[0].key, thumb[0].key
+            stored.extend([image_key, thumb_key])
+
+        title = fields.get("title") or info.title or Path(upload.filename).stem
+        if not fields.get("title"):
+            warnings.append(f"title taken from the file: “{title}”")
+        album = fields.get("album") or info.album or None
+
+        async with runtime.sessions() as db:
+            artist = await db.get(Artist, upload.artist_did)
+            if artist is None:
+                raise PermanentJobError("the artist signed out for good (account removed)")
+            track = Track(
+                artist_did=upload.artist_did,
+                title=title[:256],
+                artist_name=(artist.display_name or artist.handle)[:256],
+                album=album[:256] if album else None,
+                description=fields.get("description") or None,
+                features=fields.get("features") or [],
+                file_type=file_type if stream_key == original.key else TRANSCODE_TARGET,
+                duration_seconds=info.duration_seconds,
+                content_hash=digest,
+                original_key=original.key,
+                stream_key=stream_key,
+                stream_content_type=stream_type,
+                image_key=image_key,
+                thumbnail_key=thumb_key,
+                size_bytes=upload.size_bytes,
+                codec=info.codec,
+                sample_rate=info.sample_rate,
+                channels=info.channels,
+                loudness_lufs=loudness.lufs if loudness.lufs != float("-inf") else None,
+                gain_db=gain,
+                rkey=next_tid(),
+                publish_state=PublishState.publishing,
+            )
+            db.add(track)
+            await db.flush()
+            await set_tags(db, track.id, list(fields.get("tags") or []))
+            row = await db.get(Upload, upload.id)
+            assert row is not None
+            row.track_id = track.id
+            row.status = UploadStatus.done
+            row.warnings = warnings
+            await enqueue(
+                db, "track.publish", {"track_id": track.id}, dedupe_key=f"publish:{track.id}"
+            )
+            await db.commit()
+            await ctx.report("publishing", 0.95, "writing the record to your pds")
+            return track.id
+
+
+async def set_tags(db: Any, track_id: int, tags: list[str]) -> None:
+    await db.execute(delete(TrackTag).where(TrackTag.track_id == track_id))
+    for position, name in enumerate(tags):
+        tag_id = await db.scalar(select(Tag.id).where(Tag.name == name))
+        if tag_id is None:
+            tag = Tag(name=name)
+            db.add(tag)
+            await db.flush()
+            tag_id = tag.id
+        db.add(TrackTag(track_id=track_id, tag_id=tag_id, position=position))
+
+
+async def track_tags(db: Any, track_id: int) -> list[str]:
+    rows = await db.execute(
+        select(Tag.name)
+        .join(TrackTag, TrackTag.tag_id == Tag.id)
+        .where(TrackTag.track_id == track_id)
+        .order_by(TrackTag.position)
+    )
+    return list(rows.scalars())
+
+
+async def _enqueue_publish(runtime: Runtime, track_id: int) -> None:
+    async with runtime.sessions() as db:
+        await enqueue(db, "track.publish", {"track_id": track_id}, dedupe_key=f"publish:{track_id}")
+        await db.commit()
+
+
+# --- publishing -------------------------------------------------------------------------
+
+
+async def _set_track(runtime: Runtime, track_id: int, **values: Any) -> None:
+    async with runtime.sessions() as db:
+        track = await db.get(Track, track_id)
+        if track is not None:
+            for name, value in values.items():
+                setattr(track, name, value)
+            await db.commit()
+
+
+@job_handler("track.publish")
+async def publish_track(ctx: JobContext) -> dict[str, Any] | None:
+    """Write (or rewrite) the track's record under its pre-chosen rkey."""
+    runtime = _runtime(ctx)
+    track_id = int(ctx.payload["track_id"])
+    try:
+        return await _publish(ctx, runtime, track_id)
+    except PermanentJobError as exc:
+        await _set_track(
+            runtime, track_id, publish_state=PublishState.failed, publish_error=str(exc)
+        )
+        raise
+    except Exception as exc:
+        message = _publish_problem(exc)
+        if ctx.last_attempt:
+            await _set_track(
+                runtime, track_id, publish_state=PublishState.failed, publish_error=message
+            )
+        else:
+            await _set_track(runtime, track_id, publish_error=f"{message}; retrying")
+        raise
+
+
+def _publish_problem(exc: Exception) -> str:
+    if isinstance(exc, SessionEnded):
+        return "plyr has no valid sign-in for you: sign in again to publish"
+    if isinstance(exc, XrpcError):
+        return f"your pds did not accept the record ({exc.error}: {exc.message})"[:500]
+    return f"publishing failed: {type(exc).__name__}: {exc}"[:500]
+
+
+async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str, Any] | None:
+    settings = runtime.settings
+    async with runtime.sessions() as db:
+        track = await db.get(Track, track_id)
+        if track is None:
+            return None  # deleted meanwhile
+        tags = await track_tags(db, track_id)
+        origin = await db.scalar(select(Upload.session_id).where(Upload.track_id == track_id))
+        db.expunge(track)
+    session = await session_for(runtime, track.artist_did, origin)
+    if session is None:
+        raise SessionEnded("no live session")
+    repo = await repo_for(runtime, session)
+    collection = runtime.lexicons.collection("track")
+
+    audio_blob: dict[str, Any] | None = None
+    stream_key = track.stream_key or track.original_key
+    stat = await runtime.storage.stat(stream_key)
+    # Uploaded again on every publish: the PDS keeps one copy per CID, and the ref must
+    # carry the type the PDS itself gave the blob.
+    if stat is not None and stat.size <= settings.publish_blob_max_bytes:
+        await ctx.report("publishing", 0.3, "putting the audio in your pds")
+        data = bytearray()
+        async for chunk in runtime.storage.get_range(stream_key):
+            data += chunk
+        try:
+            audio_blob = await repo.upload_blob(
+                bytes(data), track.stream_content_type or "audio/mpeg"
+            )
+        except PayloadTooLarge:
+            log.info("audio larger than the PDS's blob limit; publishing audioUrl only")
+        if audio_blob is not None and not str(audio_blob.get("mimeType", "")).startswith("audio/"):
+            # The PDS sniffs blobs and may name the type differently (WebM: video/webm);
+            # the lexicon takes audio/* only, so such a track links its audio instead.
+            log.info("the PDS typed the audio %s; publishing audioUrl only", audio_blob["mimeType"])
+            audio_blob = None
+        del data
+        await _set_track(
+            runtime, track_id, audio_blob_cid=audio_blob["ref"]["$link"] if audio_blob else None
+        )
+
+    record = track_record(settings, track, tags=tags, audio_blob=audio_blob)
+    await ctx.report("publishing", 0.7, "writing the record")
+    try:
+        ref = await repo.put_record(collection, track.rkey, record)
+    except (LexiconValidationError, InvalidRequest, ScopeMissing, CidMismatch) as exc:
+        raise PermanentJobError(
+            _publish_problem(exc) if isinstance(exc, XrpcError) else str(exc)
+        ) from exc
+    except AuthenticationFailed as exc:
+        raise SessionEnded(str(exc)) from exc
+    await _set_track(
+        runtime,
+        track_id,
+        publish_state=PublishState.published,
+        publish_error=None,
+        atproto_uri=ref.uri,
+        atproto_cid=ref.cid,
+        updated_at=utcnow(),
+    )
+    return {"uri": ref.uri, "cid": ref.cid}
+
+
+# --- deletion ---------------------------------------------------------------------------
+
+
+@job_handler("track.delete")
+async def delete_track_data(ctx: JobContext) -> dict[str, Any]:
+    """After the row is gone: delete the record from the PDS and files no track still uses."""
+    runtime = _runtime(ctx)
+    did = str(ctx.payload["did"])
+    rkey = ctx.payload.get("rkey")
+    removed_record = False
+    if rkey and ctx.payload.get("published", True):
+        session = await session_for(runtime, did, ctx.payload.get("session_id"))
+        if session is None:
+            if ctx.last_attempt:
+                log.warning("no session to delete %s/%s from the PDS", did, rkey)
+            else:
+                raise SessionEnded("no live session to delete the record with")
+        else:
+            repo = await repo_for(runtime, session)
+            await repo.delete_record(runtime.lexicons.collection("track"), str(rkey))
+            removed_record = True
+    removed_files = await delete_unused(runtime, list(ctx.payload.get("keys", [])))
+    return {"record_deleted": removed_record, "files_deleted": removed_files}
+
+
+async def delete_unused(runtime: Runtime, keys: list[str]) -> int:
+    """Delete the stored objects no track refers to (content-addressed files are shared)."""
+    removed = 0
+    for key in dict.fromkeys(keys):
+        async with runtime.sessions() as db:
+            still_used = await db.scalar(
+                select(Track.id)
+                .where(
+                    or_(
+                        Track.original_key == key,
+                        Track.stream_key == key,
+                        Track.image_key == key,
+                        Track.thumbnail_key == key,
+                    )
+                )
+                .limit(1)
+            )
+        if still_used is None:
+            try:
+                removed += int(await runtime.storage.delete(key))
+            except Exception:
+                log.exception("could not delete %s", key)
+    return removed

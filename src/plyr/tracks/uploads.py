@@ -1,0 +1,189 @@
+"""Accepting an upload: check everything that can be checked at once (the real format of
+the audio and artwork, the form fields, featured artists), then hand the files to storage
+and a processing job in one transaction. Nothing is stored for a refused upload."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from plyr.atproto.identity import IdentityError
+from plyr.db.models import Upload, UploadStatus
+from plyr.errors import ServiceError as ApiError
+from plyr.jobs.queue import enqueue
+from plyr.media import pool
+from plyr.media.errors import CorruptFile, UnsupportedFormat, UnsupportedImage
+from plyr.media.sniff import sniff_audio, sniff_image
+from plyr.runtime import Runtime
+from plyr.storage.base import put_file
+from plyr.tracks.forms import ReceivedForm
+
+log = logging.getLogger(__name__)
+
+MAX_TITLE = 256
+MAX_ALBUM = 256
+MAX_DESCRIPTION = 5000
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 50
+MAX_FEATURES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class TrackFields:
+    """What the artist said about the track (empty strings: take it from the file's tags)."""
+
+    title: str
+    album: str
+    description: str
+    tags: list[str]
+    features: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "album": self.album,
+            "description": self.description,
+            "tags": self.tags,
+            "features": self.features,
+        }
+
+
+def _split(values: list[str]) -> list[str]:
+    """Accept repeated fields and comma-separated lists alike."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def normalise_tags(raw: list[str]) -> list[str]:
+    tags: list[str] = []
+    for tag in _split(raw):
+        tag = " ".join(tag.lower().lstrip("#").split())
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ApiError(
+                422,
+                "invalid_input",
+                f"the tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters",
+                [{"field": "tags", "message": "too long"}],
+            )
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ApiError(
+            422,
+            "invalid_input",
+            f"at most {MAX_TAGS} tags",
+            [{"field": "tags", "message": "too many"}],
+        )
+    return tags
+
+
+def _check_length(name: str, value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise ApiError(
+            422,
+            "invalid_input",
+            f"the {name} is longer than {limit} characters",
+            [{"field": name, "message": f"at most {limit} characters"}],
+        )
+    return value
+
+
+async def resolve_features(
+    runtime: Runtime, handles: list[str], own_did: str
+) -> list[dict[str, Any]]:
+    """Featured artists by handle (or DID) → `{did, handle}`; unknown ones are refused."""
+    names = _split(handles)
+    if len(names) > MAX_FEATURES:
+        raise ApiError(422, "invalid_input", f"at most {MAX_FEATURES} featured artists")
+    features: list[dict[str, Any]] = []
+    for name in names:
+        try:
+            who = await runtime.identity.resolve(name.removeprefix("@"))
+        except IdentityError as exc:
+            raise ApiError(
+                422,
+                "invalid_input",
+                f"featured artist {name}: {exc}",
+                [{"field": "features", "message": str(exc)}],
+            ) from exc
+        if who.did == own_did or any(f["did"] == who.did for f in features):
+            continue
+        feature: dict[str, Any] = {"did": who.did}
+        if who.handle:
+            feature["handle"] = who.handle
+        features.append(feature)
+    return features
+
+
+async def read_fields(runtime: Runtime, form: ReceivedForm, own_did: str) -> TrackFields:
+    return TrackFields(
+        title=_check_length("title", form.value("title"), MAX_TITLE),
+        album=_check_length("album", form.value("album"), MAX_ALBUM),
+        description=_check_length("description", form.value("description"), MAX_DESCRIPTION),
+        tags=normalise_tags(form.fields.get("tags", [])),
+        features=await resolve_features(runtime, form.fields.get("features", []), own_did),
+    )
+
+
+async def accept_upload(
+    runtime: Runtime, *, did: str, session_id: str | None, form: ReceivedForm
+) -> Upload:
+    audio = form.files.get("file")
+    if audio is None or audio.size == 0:
+        raise ApiError(422, "invalid_input", "choose an audio file to upload")
+    try:
+        audio_format = await pool.run_cpu(sniff_audio, audio.path)
+    except UnsupportedFormat as exc:
+        raise ApiError(415, "unsupported_format", str(exc)) from exc
+    except CorruptFile as exc:
+        raise ApiError(422, "corrupt_file", str(exc)) from exc
+    image = form.files.get("image")
+    if image is not None and image.size == 0:
+        image = None
+    if image is not None:
+        try:
+            await pool.run_cpu(sniff_image, image.path)
+        except UnsupportedImage as exc:
+            raise ApiError(415, "unsupported_image", str(exc)) from exc
+    fields = await read_fields(runtime, form, did)
+
+    upload_id = str(uuid.uuid4())
+    storage = runtime.storage
+    audio_key = f"incoming/{upload_id}/audio.{audio_format.extension}"
+    image_key = f"incoming/{upload_id}/image" if image is not None else None
+    await put_file(storage, audio_key, audio.path, audio_format.mime)
+    try:
+        if image is not None and image_key is not None:
+            await put_file(storage, image_key, image.path, image.content_type)
+        async with runtime.sessions() as db:
+            upload = Upload(
+                id=upload_id,
+                artist_did=did,
+                session_id=session_id,
+                status=UploadStatus.processing,
+                filename=audio.filename or f"upload.{audio_format.extension}",
+                size_bytes=audio.size,
+                audio_format=audio_format.extension,
+                fields=fields.as_json(),
+                incoming_audio_key=audio_key,
+                incoming_image_key=image_key,
+                warnings=[],
+            )
+            db.add(upload)
+            job = await enqueue(
+                db, "track.process", {"upload_id": upload_id}, dedupe_key=f"upload:{upload_id}"
+            )
+            upload.job_id = job.id
+            await db.commit()
+            await db.refresh(upload)
+            db.expunge(upload)
+    except BaseException:
+        await storage.delete(audio_key)
+        if image_key is not None:
+            await storage.delete(image_key)
+        raise
+    log.info("upload accepted", extra={"upload_id": upload_id, "did": did, "bytes": audio.size})
+    return upload

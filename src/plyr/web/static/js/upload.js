@@ -1,0 +1,98 @@
+// The upload page: send the form with a real byte-progress bar, then follow the server's
+// progress stream (Server-Sent Events). The upload id lives in the URL, so a reload (or
+// coming back later) picks the progress up again.
+
+const form = document.getElementById("upload-form");
+const panel = document.getElementById("upload-progress");
+const title = document.getElementById("progress-title");
+const bar = panel.querySelector('[role="progressbar"]');
+const fill = panel.querySelector(".progress-fill");
+const warnings = document.getElementById("upload-warnings");
+const result = document.getElementById("upload-result");
+
+function show(percent, message, phase) {
+  panel.hidden = false;
+  const value = Math.max(0, Math.min(100, Math.round(percent)));
+  bar.setAttribute("aria-valuenow", String(value));
+  fill.style.width = `${value}%`;
+  title.textContent = message;
+  for (const item of panel.querySelectorAll("[data-phase]")) {
+    if (item.dataset.phase === phase) item.setAttribute("aria-current", "step");
+    else item.removeAttribute("aria-current");
+  }
+}
+
+function finish(progress) {
+  result.replaceChildren();
+  if (progress.track_id) {
+    const link = document.createElement("a");
+    link.href = `/tracks/${progress.track_id}`;
+    link.textContent = progress.error ? "open the track" : "open the track";
+    result.append(link);
+  }
+  if (progress.error) {
+    const error = document.createElement("span");
+    error.className = "alert-text";
+    error.setAttribute("role", "alert");
+    error.textContent = ` ${progress.error}`;
+    result.append(error);
+  }
+  form.hidden = false;
+}
+
+function follow(uploadId) {
+  const url = new URL(window.location.href);
+  url.searchParams.set("upload", uploadId);
+  window.history.replaceState(null, "", url);
+  const events = new EventSource(`/api/uploads/${encodeURIComponent(uploadId)}/progress`);
+  events.addEventListener("progress", (event) => {
+    const progress = JSON.parse(event.data);
+    // Sending the bytes was the first 10 % of the bar; processing fills the rest.
+    show(10 + progress.percent * 0.9, progress.message, progress.phase);
+    warnings.replaceChildren(
+      ...progress.warnings.map((text) => Object.assign(document.createElement("li"), { textContent: text })),
+    );
+    if (progress.done) {
+      events.close();
+      finish(progress);
+    }
+  });
+  events.addEventListener("error", () => {
+    // The browser reconnects by itself; say so if it takes a while.
+    title.textContent = "connection lost, reconnecting…";
+  });
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const request = new XMLHttpRequest();
+  request.open("POST", "/api/tracks");
+  request.setRequestHeader("X-CSRF-Token", form.dataset.csrf);
+  request.setRequestHeader("Accept", "application/json");
+  request.upload.addEventListener("progress", (progress) => {
+    if (progress.lengthComputable) show((progress.loaded / progress.total) * 10, "sending the file…", "sending");
+  });
+  request.addEventListener("load", () => {
+    let body = {};
+    try {
+      body = JSON.parse(request.responseText);
+    } catch {
+      body = {};
+    }
+    if (request.status === 202) {
+      show(10, "received, processing…", "queued");
+      follow(body.upload_id);
+      form.reset();
+    } else {
+      show(0, body.error?.message ?? `the upload failed (${request.status})`, "failed");
+      finish({ error: body.error?.message ?? "the upload failed" });
+    }
+  });
+  request.addEventListener("error", () => finish({ error: "the connection dropped; try again" }));
+  form.hidden = true;
+  show(0, "sending the file…", "sending");
+  request.send(new FormData(form));
+});
+
+const resumed = new URL(window.location.href).searchParams.get("upload");
+if (resumed) follow(resumed);

@@ -1,0 +1,142 @@
+"""The upload page and the track page (server-rendered; forms work without JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from plyr.errors import ServiceError
+from plyr.tracks import service
+from plyr.tracks.uploads import accept_upload
+from plyr.web.auth import BrowserDep, CsrfDep, OptionalCaller
+from plyr.web.deps import RuntimeDep
+from plyr.web.form_stream import receive_form
+from plyr.web.templating import render
+from plyr.web.tracks_api import track_out
+
+router = APIRouter(include_in_schema=False)
+
+PHASES = (
+    ("sending", "send"),
+    ("probing", "read"),
+    ("hashing", "check"),
+    ("transcoding", "convert"),
+    ("loudness", "measure"),
+    ("artwork", "artwork"),
+    ("publishing", "publish"),
+    ("published", "done"),
+)
+
+
+def _human_size(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+
+
+@router.get("/upload", response_class=HTMLResponse)
+async def upload_page(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: BrowserDep,
+    upload: Annotated[str | None, Query(max_length=36)] = None,
+) -> HTMLResponse:
+    progress = None
+    if upload:
+        try:
+            progress = await service.upload_progress(runtime, upload, caller.did)
+        except ServiceError:
+            progress = None
+    return render(
+        request,
+        "upload.html",
+        {
+            "title": "upload",
+            "progress": progress,
+            "phases": PHASES,
+            "max_upload": _human_size(runtime.settings.max_upload_bytes),
+            "error": None,
+        },
+    )
+
+
+@router.post("/upload")
+async def upload_without_script(
+    request: Request, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
+) -> Response:
+    """The plain form post (no JavaScript): the same checks, then the progress page."""
+    settings = runtime.settings
+    try:
+        form = await receive_form(
+            request,
+            settings.data_dir / "tmp",
+            {"file": settings.max_upload_bytes, "image": settings.max_image_bytes},
+        )
+        try:
+            accepted = await accept_upload(
+                runtime, did=caller.did, session_id=caller.session.id, form=form
+            )
+        finally:
+            form.cleanup()
+    except ServiceError as exc:
+        return render(
+            request,
+            "upload.html",
+            {
+                "title": "upload",
+                "progress": None,
+                "phases": PHASES,
+                "max_upload": _human_size(settings.max_upload_bytes),
+                "error": exc.message,
+            },
+            status_code=exc.status,
+        )
+    return RedirectResponse(f"/upload?upload={accepted.id}", status_code=303)
+
+
+@router.get("/tracks/{track_id}", response_class=HTMLResponse)
+async def track_page(
+    track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+) -> HTMLResponse:
+    track = await service.get_track(runtime, track_id)
+    owner = caller is not None and caller.did == track.artist_did
+    if track.publish_state.value == "processing" and not owner:
+        raise ServiceError(404, "not_found", "there is no such track")
+    view = track_out(runtime, track, await service.tags_of(runtime, track_id))
+    return render(request, "track.html", {"title": track.title, "track": view, "owner": owner})
+
+
+@router.post("/tracks/{track_id}/edit")
+async def edit_from_page(
+    track_id: int,
+    runtime: RuntimeDep,
+    caller: BrowserDep,
+    _csrf: CsrfDep,
+    title: Annotated[str, Form(max_length=256)],
+    album: Annotated[str, Form(max_length=256)] = "",
+    tags: Annotated[str, Form(max_length=1000)] = "",
+    description: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    await service.edit_track(
+        runtime,
+        track_id,
+        caller.did,
+        {"title": title, "album": album, "tags": [tags], "description": description},
+    )
+    return RedirectResponse(f"/tracks/{track_id}", status_code=303)
+
+
+@router.post("/tracks/{track_id}/delete")
+async def delete_from_page(
+    track_id: int, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
+) -> Response:
+    await service.delete_track(runtime, track_id, caller.did, caller.session.id)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/tracks/{track_id}/publish")
+async def publish_from_page(
+    track_id: int, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
+) -> Response:
+    await service.retry_publish(runtime, track_id, caller.did)
+    return RedirectResponse(f"/tracks/{track_id}", status_code=303)

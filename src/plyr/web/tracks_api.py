@@ -1,0 +1,350 @@
+"""Tracks over HTTP: upload, progress (Server-Sent Events), edit, delete, retry, plays,
+and the audio and artwork themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from plyr import ratelimit
+from plyr.db.models import PublishState, Track
+from plyr.media.artwork import process_artwork
+from plyr.media.errors import UnsafeImage, UnsupportedImage
+from plyr.media.sniff import sniff_image
+from plyr.runtime import Runtime
+from plyr.storage.base import put_content_addressed
+from plyr.tracks import service
+from plyr.tracks.records import audio_url, image_url
+from plyr.tracks.uploads import accept_upload
+from plyr.web.auth import CallerDep, CsrfDep, OptionalCaller
+from plyr.web.auth_pages import client_address
+from plyr.web.deps import RuntimeDep
+from plyr.web.errors import ApiError
+from plyr.web.form_stream import receive_form
+from plyr.web.streaming import serve_object
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["tracks"])
+
+PROGRESS_POLL_SECONDS = 0.5
+PROGRESS_MAX_SECONDS = 3600
+
+
+class UploadAccepted(BaseModel):
+    upload_id: str
+    progress_url: str
+    status_url: str
+
+
+class UploadProgress(BaseModel):
+    phase: str
+    percent: int
+    message: str
+    warnings: list[str]
+    track_id: int | None
+    error: str | None
+    done: bool
+
+
+class TrackOut(BaseModel):
+    id: int
+    title: str
+    artist: str
+    artist_did: str
+    album: str | None
+    description: str | None
+    tags: list[str]
+    features: list[dict[str, Any]]
+    duration: int | None
+    file_type: str
+    audio_url: str
+    download_url: str
+    image_url: str | None
+    thumbnail_url: str | None
+    gain_db: float | None
+    play_count: int
+    publish_state: str
+    publish_error: str | None
+    uri: str | None
+    cid: str | None
+    created_at: str
+
+
+def track_out(runtime: Runtime, track: Track, tags: list[str]) -> TrackOut:
+    settings = runtime.settings
+    return TrackOut(
+        id=track.id,
+        title=track.title,
+        artist=track.artist_name,
+        artist_did=track.artist_did,
+        album=track.album,
+        description=track.description,
+        tags=tags,
+        features=list(track.features or []),
+        duration=track.duration_seconds,
+        file_type=track.file_type,
+        audio_url=audio_url(settings, track.id),
+        download_url=f"{audio_url(settings, track.id)}/download",
+        image_url=image_url(settings, track.id) if track.image_key else None,
+        thumbnail_url=f"{image_url(settings, track.id)}/thumb" if track.thumbnail_key else None,
+        gain_db=track.gain_db,
+        play_count=track.play_count,
+        publish_state=track.publish_state.value,
+        publish_error=track.publish_error,
+        uri=track.atproto_uri,
+        cid=track.atproto_cid,
+        created_at=track.created_at.isoformat(),
+    )
+
+
+async def _limit(
+    runtime: Runtime, request: Request, did: str, kind: str, limit: int, window: int
+) -> None:
+    for bucket in (f"{kind}:did:{did}", f"{kind}:ip:{client_address(request)}"):
+        verdict = await ratelimit.hit(runtime, bucket, limit=limit, window_seconds=window)
+        if not verdict.allowed:
+            raise ApiError(
+                429, "rate_limited", f"too many requests; try again in {verdict.retry_after} s"
+            )
+
+
+@router.post("/api/tracks", status_code=202)
+async def upload_track(
+    request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+) -> UploadAccepted:
+    """Upload audio (`file`) with `title`, `album`, `tags`, `features` (handles),
+    `description` and optional artwork (`image`), as multipart/form-data. Returns at once;
+    follow `progress_url` (Server-Sent Events) until the track is published."""
+    settings = runtime.settings
+    await _limit(runtime, request, caller.did, "upload", settings.rate_limit_uploads_per_hour, 3600)
+    tmp_dir = settings.data_dir / "tmp"
+    form = await receive_form(
+        request,
+        tmp_dir,
+        {"file": settings.max_upload_bytes, "image": settings.max_image_bytes},
+    )
+    try:
+        upload = await accept_upload(
+            runtime, did=caller.did, session_id=caller.session.id, form=form
+        )
+    finally:
+        form.cleanup()
+    return UploadAccepted(
+        upload_id=upload.id,
+        progress_url=f"/api/uploads/{upload.id}/progress",
+        status_url=f"/api/uploads/{upload.id}",
+    )
+
+
+@router.get("/api/uploads/{upload_id}")
+async def upload_status(upload_id: str, runtime: RuntimeDep, caller: CallerDep) -> UploadProgress:
+    progress = await service.upload_progress(runtime, upload_id, caller.did)
+    return UploadProgress(**progress.as_json())
+
+
+@router.get("/api/uploads/{upload_id}/progress", response_class=StreamingResponse)
+async def upload_progress_stream(
+    upload_id: str, request: Request, runtime: RuntimeDep, caller: CallerDep
+) -> StreamingResponse:
+    """Server-Sent Events: a `progress` event whenever something changes, until done."""
+    first = await service.upload_progress(runtime, upload_id, caller.did)
+
+    async def events() -> AsyncIterator[str]:
+        progress = first
+        last: dict[str, Any] | None = None
+        waited = 0.0
+        while True:
+            data = progress.as_json()
+            if data != last:
+                yield f"event: progress\ndata: {json.dumps(data)}\n\n"
+                last = data
+            elif waited % 15 < PROGRESS_POLL_SECONDS:
+                yield ": keep-alive\n\n"
+            if progress.done or waited > PROGRESS_MAX_SECONDS or await request.is_disconnected():
+                return
+            await asyncio.sleep(PROGRESS_POLL_SECONDS)
+            waited += PROGRESS_POLL_SECONDS
+            progress = await service.upload_progress(runtime, upload_id, caller.did)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/api/tracks/{track_id}")
+async def get_track(track_id: int, runtime: RuntimeDep) -> TrackOut:
+    track = await service.get_track(runtime, track_id)
+    return track_out(runtime, track, await service.tags_of(runtime, track_id))
+
+
+class TrackEdit(BaseModel):
+    title: str | None = Field(default=None, max_length=256)
+    album: str | None = Field(default=None, max_length=256)
+    description: str | None = Field(default=None, max_length=5000)
+    tags: list[str] | None = Field(default=None, max_length=10)
+    features: list[str] | None = Field(default=None, max_length=10)
+
+
+@router.patch("/api/tracks/{track_id}")
+async def edit_track(
+    track_id: int,
+    edit: TrackEdit,
+    request: Request,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    _csrf: CsrfDep,
+) -> TrackOut:
+    """Change the track's details; the record in your PDS is rewritten (same key)."""
+    await _limit(
+        runtime, request, caller.did, "write", runtime.settings.rate_limit_writes_per_minute, 60
+    )
+    track = await service.edit_track(
+        runtime, track_id, caller.did, edit.model_dump(exclude_unset=True)
+    )
+    return track_out(runtime, track, await service.tags_of(runtime, track_id))
+
+
+@router.post("/api/tracks/{track_id}/artwork")
+async def replace_artwork(
+    track_id: int, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+) -> TrackOut:
+    """New artwork (`image`, multipart) for a track you own."""
+    await service.owned_track(runtime, track_id, caller.did)
+    settings = runtime.settings
+    form = await receive_form(
+        request, settings.data_dir / "tmp", {"image": settings.max_image_bytes}
+    )
+    try:
+        image = form.files.get("image")
+        if image is None or image.size == 0:
+            raise ApiError(422, "invalid_input", "choose an image")
+        try:
+            await asyncio.to_thread(sniff_image, image.path)
+            with tempfile.TemporaryDirectory(dir=settings.data_dir / "tmp") as work:
+                artwork = await asyncio.to_thread(process_artwork, image.path, Path(work))
+                stored, _ = await put_content_addressed(
+                    runtime.storage,
+                    "images",
+                    artwork.image_path,
+                    artwork.image_path.suffix.lstrip("."),
+                    artwork.image_mime,
+                )
+                thumb, _ = await put_content_addressed(
+                    runtime.storage, "images", artwork.thumb_path, "webp", "image/webp"
+                )
+        except (UnsupportedImage, UnsafeImage) as exc:
+            raise ApiError(415, "unsupported_image", str(exc)) from exc
+    finally:
+        form.cleanup()
+    await service.set_artwork(runtime, track_id, caller.did, stored.key, thumb.key)
+    track = await service.get_track(runtime, track_id)
+    return track_out(runtime, track, await service.tags_of(runtime, track_id))
+
+
+@router.delete("/api/tracks/{track_id}", status_code=202)
+async def delete_track(
+    track_id: int, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+) -> dict[str, str]:
+    """Delete a track you own: from plyr at once, from your PDS and storage by a job."""
+    await service.delete_track(runtime, track_id, caller.did, caller.session.id)
+    return {"status": "deleting"}
+
+
+@router.post("/api/tracks/{track_id}/publish", status_code=202)
+async def retry_publish(
+    track_id: int, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+) -> dict[str, str]:
+    """Try publishing a track again after it failed for good."""
+    await service.retry_publish(runtime, track_id, caller.did)
+    return {"status": "publishing"}
+
+
+class ListenStarted(BaseModel):
+    listen_token: str
+    threshold_ms: int
+
+
+@router.post("/api/tracks/{track_id}/listens", status_code=201)
+async def start_listen(track_id: int, runtime: RuntimeDep) -> ListenStarted:
+    """Call when playback starts; report the play with the token once it passes threshold_ms."""
+    return ListenStarted(**await service.start_listen(runtime, track_id))
+
+
+class PlayReport(BaseModel):
+    listen_token: Annotated[str, Field(max_length=400)]
+    listened_ms: Annotated[int, Field(ge=0, le=24 * 3600 * 1000)]
+
+
+@router.post("/api/plays", status_code=201)
+async def report_play(
+    report: PlayReport, runtime: RuntimeDep, caller: OptionalCaller
+) -> dict[str, int]:
+    """Count a play: once per listen, and only after 30 % of the track or 30 s."""
+    count = await service.count_play(
+        runtime, report.listen_token, report.listened_ms, caller.did if caller else None
+    )
+    return {"play_count": count}
+
+
+# --- the media itself -------------------------------------------------------------------
+
+
+def _visible(track: Track, caller_did: str | None) -> bool:
+    return track.publish_state != PublishState.processing or track.artist_did == caller_did
+
+
+@router.get("/audio/{track_id}", include_in_schema=False)
+@router.head("/audio/{track_id}", include_in_schema=False)
+async def stream_audio(
+    track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+) -> Response:
+    track = await service.get_track(runtime, track_id)
+    if not _visible(track, caller.did if caller else None):
+        raise ApiError(404, "not_found", "there is no such track")
+    key = track.stream_key or track.original_key
+    content_type = track.stream_content_type or "application/octet-stream"
+    return await serve_object(request, runtime.storage, key, content_type=content_type)
+
+
+@router.get("/audio/{track_id}/download", include_in_schema=False)
+@router.head("/audio/{track_id}/download", include_in_schema=False)
+async def download_audio(
+    track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+) -> Response:
+    """The original file as uploaded (for downloads and exports)."""
+    track = await service.get_track(runtime, track_id)
+    if not _visible(track, caller.did if caller else None):
+        raise ApiError(404, "not_found", "there is no such track")
+    extension = track.original_key.rsplit(".", 1)[-1]
+    info = await runtime.storage.stat(track.original_key)
+    content_type = (info.content_type if info else None) or "application/octet-stream"
+    return await serve_object(
+        request,
+        runtime.storage,
+        track.original_key,
+        content_type=content_type,
+        download_name=f"{track.artist_name} - {track.title}.{extension}",
+    )
+
+
+@router.get("/images/{track_id}", include_in_schema=False)
+@router.get("/images/{track_id}/thumb", include_in_schema=False)
+async def track_image(track_id: int, request: Request, runtime: RuntimeDep) -> Response:
+    track = await service.get_track(runtime, track_id)
+    thumb = request.url.path.endswith("/thumb")
+    key = track.thumbnail_key if thumb else track.image_key
+    if key is None:
+        raise ApiError(404, "not_found", "this track has no artwork")
+    content_type = "image/webp" if thumb or key.endswith(".webp") else "image/jpeg"
+    return await serve_object(request, runtime.storage, key, content_type=content_type)
