@@ -8,14 +8,20 @@ port, and one through plyr's own `/media/{key}` route.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import hashlib
+import importlib.util
 import os
 import random
+import shutil
+import sys
 import tracemalloc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from email.utils import formatdate
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
@@ -132,8 +138,15 @@ async def client(objects: Objects) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+def open_files(objects: Objects) -> int:
+    """Descriptors this process holds on files of the test storage (not sockets, not others)."""
+    root = str(objects.storage.root)
+    count = 0
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{name}").startswith(root):
+                count += 1
+    return count
 
 
 # --- pure functions ---------------------------------------------------------------------
@@ -221,7 +234,7 @@ def test_offload_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     assert settings_for(tmp_path).media_offload_prefix == "/_protected_media/"
     monkeypatch.setenv("PLYR_MEDIA_OFFLOAD", "x-accel-redirect")
     monkeypatch.setenv("PLYR_MEDIA_OFFLOAD_PREFIX", "/internal/media/")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.media_offload == "x-accel-redirect"
     assert settings.media_offload_prefix == "/internal/media/"
     for bad in ("no-slash/", "/no-trailing", "/a b/", "/a//"):
@@ -285,6 +298,7 @@ async def test_unsatisfiable_range(
     assert response.status_code == 416
     assert response.headers["content-range"] == f"bytes */{BIG_SIZE}"
     assert response.content == b""
+    assert "cache-control" not in response.headers
 
 
 @pytest.mark.parametrize(
@@ -421,7 +435,7 @@ async def test_mutable_objects_revalidate(client: httpx.AsyncClient, objects: Ob
 async def test_missing_or_invalid_keys(
     client: httpx.AsyncClient, objects: Objects, key: str
 ) -> None:
-    before = open_fds()
+    before = open_files(objects)
     response = await client.get(f"/o/{key}", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
@@ -430,7 +444,7 @@ async def test_missing_or_invalid_keys(
     page = await client.get(f"/o/{key}", headers={"Accept": "text/html"})
     assert page.status_code == 404
     assert "text/html" in page.headers["content-type"]
-    assert open_fds() == before
+    assert open_files(objects) == before
 
 
 async def test_random_ranges_are_byte_exact(client: httpx.AsyncClient, objects: Objects) -> None:
@@ -446,7 +460,7 @@ async def test_random_ranges_are_byte_exact(client: httpx.AsyncClient, objects: 
 
 
 async def test_no_descriptor_is_leaked(client: httpx.AsyncClient, objects: Objects) -> None:
-    before = open_fds()
+    before = open_files(objects)
     url = f"/o/{objects.big_key}"
     for headers in (
         {},
@@ -457,7 +471,7 @@ async def test_no_descriptor_is_leaked(client: httpx.AsyncClient, objects: Objec
     ):
         await client.get(url, headers=headers)
     await client.head(url)
-    assert open_fds() == before
+    assert open_files(objects) == before
 
 
 # --- raw ASGI: extensions, disconnects, memory -------------------------------------------
@@ -531,7 +545,7 @@ class AsgiCall:
 
 async def test_pathsend_for_whole_files(objects: Objects) -> None:
     app = streaming_app(objects.storage)
-    extensions = {"http.response.pathsend": {}}
+    extensions: dict[str, Any] = {"http.response.pathsend": {}}
     call = await AsgiCall(app, f"/o/{objects.big_key}", extensions=extensions).run()
     assert call.start["status"] == 200
     assert call.headers["content-length"] == str(BIG_SIZE)
@@ -558,7 +572,7 @@ async def test_zerocopysend(objects: Objects) -> None:
                 seen.append(os.pread(fd, message["count"], message["offset"]))
             await super().send(message)
 
-    extensions = {"http.response.zerocopysend": {}, "http.response.pathsend": {}}
+    extensions: dict[str, Any] = {"http.response.zerocopysend": {}, "http.response.pathsend": {}}
     call = await ZeroCopy(
         app, f"/o/{objects.big_key}", headers={"Range": "bytes=100-199"}, extensions=extensions
     ).run()
@@ -573,7 +587,7 @@ async def test_disconnect_stops_reading(objects: Objects) -> None:
     data = os.urandom(40 * MIB)
     key = objects.add(data)
     app = streaming_app(objects.storage)
-    before = open_fds()
+    before = open_files(objects)
 
     class HangUp(AsgiCall):
         async def send(self, message: dict[str, Any]) -> None:
@@ -587,13 +601,13 @@ async def test_disconnect_stops_reading(objects: Objects) -> None:
     with anyio.fail_after(10):
         await call.run()
     assert 2 * MIB <= call.body_bytes < 8 * MIB
-    assert open_fds() == before
+    assert open_files(objects) == before
 
 
 async def test_send_error_ends_the_response_quietly(objects: Objects) -> None:
     """ASGI 2.4 servers raise OSError from send() once the client is gone."""
     app = streaming_app(objects.storage)
-    before = open_fds()
+    before = open_files(objects)
 
     class Broken(AsgiCall):
         async def send(self, message: dict[str, Any]) -> None:
@@ -603,7 +617,7 @@ async def test_send_error_ends_the_response_quietly(objects: Objects) -> None:
 
     call = await Broken(app, f"/o/{objects.big_key}", spec_version="2.4").run()
     assert call.body_bytes == MIB
-    assert open_fds() == before
+    assert open_files(objects) == before
 
 
 async def test_memory_stays_bounded(objects: Objects) -> None:
@@ -640,15 +654,28 @@ async def test_uncached_and_unsupported_reads_fall_back_to_threads(
     finally:
         os.close(fd)
     async with asgi_client(streaming_app(objects.storage)) as client:
-        cold = await client.get(f"/o/{objects.big_key}", headers={"Range": "bytes=1000-400000"})
-        assert cold.content == objects.big[1000:400001]
+        threaded: list[object] = []
+        real_run_sync = anyio.to_thread.run_sync
+
+        async def counting_run_sync(func: Any, *args: Any) -> Any:
+            threaded.append(func)
+            return await real_run_sync(func, *args)
+
+        monkeypatch.setattr(anyio.to_thread, "run_sync", counting_run_sync)
+        cold = await client.get(f"/o/{objects.big_key}", headers={"Range": "bytes=1000-200000"})
+        assert cold.content == objects.big[1000:200001]
+        assert threaded == [os.pread]  # RWF_NOWAIT said "not cached": the disk read moved
+        warm = await client.get(f"/o/{objects.big_key}", headers={"Range": "bytes=1000-200000"})
+        assert warm.content == objects.big[1000:200001]
+        assert threaded == [os.pread]  # now cached: read on the loop
 
         def unsupported(*args: object) -> int:
-            raise OSError(95, "Operation not supported")
+            raise OSError(errno.EOPNOTSUPP, "Operation not supported")
 
-        monkeypatch.setattr(streaming.os, "preadv", unsupported)
-        response = await client.get(f"/o/{objects.big_key}")
-        assert response.content == objects.big
+        monkeypatch.setattr(os, "preadv", unsupported)
+        response = await client.get(f"/o/{objects.big_key}", headers={"Range": "bytes=0-99999"})
+        assert response.content == objects.big[:100000]
+        assert threaded == [os.pread, os.pread]
         monkeypatch.setattr(streaming, "_RWF_NOWAIT", None)
         response = await client.get(f"/o/{objects.big_key}", headers={"Range": "bytes=-70000"})
         assert response.content == objects.big[-70000:]
@@ -809,11 +836,25 @@ async def test_through_uvicorn(objects: Objects, tmp_path: Path) -> None:
         assert missing.json()["error"]["code"] == "not_found"
 
 
-async def test_client_hanging_up_over_a_socket(objects: Objects, tmp_path: Path) -> None:
+async def test_client_hanging_up_over_a_socket(
+    objects: Objects, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key = objects.add(os.urandom(60 * MIB))
+    read = 0
+    real_read = streaming.FileRangeResponse._read
+
+    async def counting_read(
+        self: streaming.FileRangeResponse, fd: int, offset: int, size: int
+    ) -> bytes:
+        nonlocal read
+        read += size
+        data: bytes = await real_read(self, fd, offset, size)
+        return data
+
+    monkeypatch.setattr(streaming.FileRangeResponse, "_read", counting_read)
     async with uvicorn_serving(streaming_app(objects.storage)) as base:
         port = int(base.rsplit(":", 1)[1])
-        before = open_fds()
+        before = open_files(objects)
         for _ in range(3):
             stream = await anyio.connect_tcp("127.0.0.1", port)
             await stream.send(
@@ -824,10 +865,72 @@ async def test_client_hanging_up_over_a_socket(objects: Objects, tmp_path: Path)
                 received += len(await stream.receive())
             # Closing with unread data makes the kernel send a reset, as a closed tab does.
             await stream.aclose()
-        # The server notices, stops reading and closes the file (and its socket).
+        # The server notices, stops reading and closes the file.
         with anyio.fail_after(5):
-            while open_fds() > before:  # noqa: ASYNC110 - polling the process's fds
+            while open_files(objects) > before:  # noqa: ASYNC110 - polling the process's fds
                 await asyncio.sleep(0.02)
+    # What the socket buffers held, and a chunk or two: not the 180 MB asked for.
+    assert read < 3 * 20 * MIB, f"read {read / MIB:.0f} MiB"
+
+
+def load_bench() -> ModuleType:
+    """bench/stream.py, which knows how to run docs/nginx.conf on loopback."""
+    path = Path(__file__).resolve().parent.parent / "bench" / "stream.py"
+    spec = importlib.util.spec_from_file_location("plyr_bench_stream", path)
+    assert spec is not None
+    assert spec.loader is not None
+    if spec.name in sys.modules:
+        return sys.modules[spec.name]
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(
+    shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(), reason="no nginx"
+)
+async def test_docs_nginx_conf_offloads_to_nginx(objects: Objects, tmp_path: Path) -> None:
+    """docs/nginx.conf (TLS stripped) in front of plyr in x-accel-redirect mode."""
+    bench = load_bench()
+    media = objects.storage.root
+    settings = settings_for(tmp_path, media_offload="x-accel-redirect")
+    async with uvicorn_serving(streaming_app(objects.storage, settings)) as base:
+        port = int(base.rsplit(":", 1)[1])
+        with bench.nginx_server(tmp_path / "nginx-run", media, port) as (_, proxy):
+            async with httpx.AsyncClient(base_url=proxy) as client:
+                url = f"/o/{objects.big_key}"
+                whole = await client.get(url, params={"download": NON_ASCII_NAME})
+                assert whole.status_code == 200
+                assert whole.content == objects.big
+                assert whole.headers["content-type"] == "audio/mpeg"
+                assert whole.headers["cache-control"] == "public, max-age=31536000, immutable"
+                assert whole.headers["content-disposition"] == content_disposition(NON_ASCII_NAME)
+                assert "x-accel-redirect" not in whole.headers
+                etag = whole.headers["etag"]  # nginx's own validator
+                for header, start, end in [
+                    ("bytes=0-", 0, BIG_SIZE - 1),
+                    ("bytes=100-199", 100, 199),
+                    ("bytes=-10", BIG_SIZE - 10, BIG_SIZE - 1),
+                ]:
+                    part = await client.get(url, headers={"Range": header})
+                    assert part.status_code == 206
+                    assert part.headers["content-range"] == f"bytes {start}-{end}/{BIG_SIZE}"
+                    assert part.content == objects.big[start : end + 1]
+                assert (
+                    await client.get(url, headers={"Range": f"bytes={BIG_SIZE}-"})
+                ).status_code == 416
+                assert (await client.get(url, headers={"If-None-Match": etag})).status_code == 304
+                stale = await client.get(url, headers={"Range": "bytes=0-9", "If-Range": '"old"'})
+                assert stale.status_code == 200
+                assert len(stale.content) == BIG_SIZE
+                direct = await client.get(f"/_protected_media/{objects.big_key}")
+                assert direct.status_code == 404
+                missing = await client.get(
+                    "/o/audio/00/missing.mp3", headers={"Accept": "application/json"}
+                )
+                assert missing.status_code == 404
+                assert missing.json()["error"]["code"] == "not_found"
 
 
 async def test_media_route_of_the_app(tmp_path: Path) -> None:

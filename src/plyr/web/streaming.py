@@ -476,10 +476,12 @@ def _file_response(
     if ranges is not None and len(ranges) == 0:
         if fd is not None:
             os.close(fd)
+        # No Content-Type or Cache-Control: the answer has no body and should not be cached.
         return _HeadersOnly(
             416,
             [
-                *base,
+                (b"accept-ranges", b"bytes"),
+                *validators,
                 (b"content-range", f"bytes */{size}".encode()),
                 (b"content-length", b"0"),
             ],
