@@ -24,6 +24,7 @@ function show(percent, message, phase) {
 
 function finish(progress) {
   result.replaceChildren();
+  if (progress.error) title.textContent = "the upload did not go through";
   if (progress.track_id) {
     const link = document.createElement("a");
     link.href = `/tracks/${progress.track_id}`;
