@@ -67,7 +67,9 @@ def main() -> None:
         print(f"source: {args.minutes:g} min AIFF, {source.stat().st_size / 1e6:.0f} MB")
         rows = [
             timed("plyr (PyAV) → mp3 320k", audio_seconds, lambda: transcode(source, work, "mp3")),
-            timed("plyr (PyAV) → opus 160k", audio_seconds, lambda: transcode(source, work, "opus")),
+            timed(
+                "plyr (PyAV) → opus 160k", audio_seconds, lambda: transcode(source, work, "opus")
+            ),
             timed("plyr loudness (EBU R128)", audio_seconds, lambda: integrated_loudness(source)),
         ]
         if ffmpeg:
@@ -81,17 +83,20 @@ def main() -> None:
                     timed(
                         label,
                         audio_seconds,
-                        lambda command=command: subprocess.run(command, check=True),  # noqa: S603
+                        lambda command=command: subprocess.run(command, check=True),
                     )
                 )
         else:
             print("ffmpeg not found: no command-line comparison (apt-get install ffmpeg)")
-    print(f"\n{'':34} {'seconds':>8} {'× real time':>12}")
+    print(f"\n{'':34} {'seconds':>8} {'x real time':>12}")
     for label, elapsed, speed in rows:
         print(f"{label:34} {elapsed:8.2f} {speed:12.0f}")
     by_label = {label: speed for label, _, speed in rows}
     for target in ("mp3 320k", "opus 160k"):
-        ours, theirs = by_label.get(f"plyr (PyAV) → {target}"), by_label.get(f"ffmpeg CLI → {target}")
+        ours, theirs = (
+            by_label.get(f"plyr (PyAV) → {target}"),
+            by_label.get(f"ffmpeg CLI → {target}"),
+        )
         if ours and theirs:
             print(f"plyr / ffmpeg ({target}): {ours / theirs:.2f}")
 

@@ -243,3 +243,10 @@ def test_without_dotenv_defaults_apply() -> None:
     assert not Path(".env").exists()
 
     assert Settings().port == 8000
+
+
+def test_public_url_follows_the_port_unless_set(tmp_path: Path) -> None:
+    assert Settings(_env_file=None, port=9123).public_url == "http://127.0.0.1:9123"  # type: ignore[call-arg]
+    assert Settings(_env_file=None, host="0.0.0.0", port=81).public_url == "http://127.0.0.1:81"  # type: ignore[call-arg]  # noqa: S104
+    explicit = Settings(_env_file=None, port=9123, public_url="https://plyr.example/")  # type: ignore[call-arg]
+    assert explicit.public_url == "https://plyr.example"

@@ -137,6 +137,15 @@ class Settings(BaseSettings):
         return value.rstrip("/") if value else value
 
     @model_validator(mode="after")
+    def _public_url_follows_port(self) -> Settings:
+        # Unset, the public URL is where `plyr serve` listens, so PLYR_PORT alone is enough
+        # for sign-in redirects to come back to the right place.
+        if "public_url" not in self.model_fields_set:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+            self.public_url = f"http://{host}:{self.port}"
+        return self
+
+    @model_validator(mode="after")
     def _production_guards(self) -> Settings:
         if self.environment == "production" and self.atproto_dev_network:
             raise ValueError(
