@@ -6,6 +6,7 @@ freshly created PostgreSQL database once, and empties the tables between tests.
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -30,6 +31,7 @@ from tests.support.databases import (
 
 # A controllable HTTP server on loopback (identity documents, slow or oversized replies).
 from tests.support.local_http import server, silent_port  # noqa: F401
+from tests.support.seaweedfs import S3Server, SeaweedUnavailable, seaweedfs_server
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -91,3 +93,15 @@ def atproto_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     with running_network(tmp_path_factory.mktemp("atproto-net")) as network:
         print(f"\n[atproto-net] ready in {time.monotonic() - started:.1f}s: {network.pds_url}")
         yield network
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One SeaweedFS (S3) server for the whole run, on free loopback ports."""
+    try:
+        with seaweedfs_server() as server:
+            yield server
+    except SeaweedUnavailable as exc:
+        if os.environ.get("PLYR_TEST_REQUIRE_S3") == "1":
+            pytest.fail(f"{exc} (PLYR_TEST_REQUIRE_S3=1)")
+        pytest.skip(str(exc))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,28 +28,16 @@ from plyr.storage.factory import create_storage
 from plyr.storage.local import TMP_DIR, LocalStorage
 from plyr.storage.s3 import S3Storage
 from tests.conftest import free_port, make_settings
-from tests.support.seaweedfs import S3Server, SeaweedUnavailable, seaweedfs_server
+from tests.support.seaweedfs import S3Server
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3.client import S3Client
 
 MIB = 1024 * 1024
 PART_SIZE = 8 * MIB
-REQUIRE_S3 = os.environ.get("PLYR_TEST_REQUIRE_S3") == "1"
 
 
 # --- fixtures ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
-    try:
-        with seaweedfs_server() as server:
-            yield server
-    except SeaweedUnavailable as exc:
-        if REQUIRE_S3:
-            pytest.fail(f"{exc} (PLYR_TEST_REQUIRE_S3=1)")
-        pytest.skip(str(exc))
 
 
 _ADMIN_SESSION = AioSession()  # shared, so each client is cheap to make

@@ -51,12 +51,7 @@ from plyr.web.streaming import (
 from plyr.web.templating import STATIC_DIR
 from tests.conftest import free_port, make_settings
 from tests.support.seaweedfs import S3Server
-from tests.test_storage import (  # noqa: F401 - s3_server is a fixture
-    admin_client,
-    remove_bucket,
-    s3_server,
-    s3_settings,
-)
+from tests.test_storage import admin_client, remove_bucket, s3_settings
 
 MIB = 1024 * 1024
 BIG_SIZE = 3 * MIB + 123  # several chunks, not a multiple of one
@@ -966,7 +961,7 @@ async def _chunks(data: bytes) -> AsyncIterator[bytes]:
 
 
 @pytest.fixture
-async def s3_storage(s3_server: S3Server, tmp_path: Path) -> AsyncIterator[S3Storage]:  # noqa: F811
+async def s3_storage(s3_server: S3Server, tmp_path: Path) -> AsyncIterator[S3Storage]:
     settings = s3_settings(tmp_path, s3_server, s3_presign_seconds=1200)
     storage = S3Storage.from_settings(settings)
     await storage.check()
@@ -1005,7 +1000,7 @@ async def test_s3_redirects(s3_storage: S3Storage) -> None:
 
 
 @pytest.mark.s3
-async def test_s3_public_base_url_redirect(s3_server: S3Server, tmp_path: Path) -> None:  # noqa: F811
+async def test_s3_public_base_url_redirect(s3_server: S3Server, tmp_path: Path) -> None:
     settings = s3_settings(tmp_path, s3_server, s3_public_base_url="https://cdn.example.com/m")
     storage = S3Storage.from_settings(settings)
     try:
