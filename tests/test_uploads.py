@@ -500,3 +500,43 @@ async def test_plays_count_once_and_only_after_the_threshold(
         assert forged.status_code == 422
         track = (await listener.get(f"/api/tracks/{track_id}")).json()
         assert track["play_count"] == 1
+
+
+async def test_browser_seeks_in_every_streamed_format(
+    plyr: PlyrServer, alice: Artist, browser: Browser, tmp_path: Path
+) -> None:
+    """Each stream plyr serves plays and seeks in Chromium's <audio> (ranges, durations)."""
+    track_ids: dict[str, int] = {}
+    async with alice.client(plyr) as http:
+        for fmt in FORMATS:
+            source = make_audio(
+                tmp_path / f"seek-{fmt}.bin", fmt, seconds=6.0, freq=200 + len(fmt) * 7
+            )
+            accepted = await upload(http, source, title=f"seek {fmt}")
+            final = (await follow_progress(http, accepted.json()["progress_url"]))[-1]
+            assert final["phase"] == "published", (fmt, final)
+            track_ids[fmt] = final["track_id"]
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"{plyr.url}/")
+    try:
+        for fmt, track_id in track_ids.items():
+            result = await page.evaluate(
+                """async (src) => {
+                    const audio = new Audio();
+                    audio.preload = "auto";
+                    audio.src = src;
+                    await new Promise((ok, fail) => {
+                        audio.onloadedmetadata = ok;
+                        audio.onerror = () => fail(new Error("error " + audio.error?.code));
+                    });
+                    audio.currentTime = 4.5;
+                    await new Promise((ok) => { audio.onseeked = ok; });
+                    return { duration: audio.duration, position: audio.currentTime };
+                }""",
+                f"{plyr.url}/audio/{track_id}",
+            )
+            assert abs(result["duration"] - 6.0) < 0.15, (fmt, result)
+            assert abs(result["position"] - 4.5) < 0.05, (fmt, result)
+    finally:
+        await context.close()
