@@ -81,12 +81,15 @@ async def _in_thread_with_progress(
     return task.result()
 
 
-async def _set_upload(runtime: Runtime, upload_id: str, **values: Any) -> None:
+async def _update(
+    runtime: Runtime, model: type[Upload | Track], key: object, **values: Any
+) -> None:
+    """Set columns of one Upload or Track row, if it still exists."""
     async with runtime.sessions() as db:
-        upload = await db.get(Upload, upload_id)
-        if upload is not None:
+        row = await db.get(model, key)
+        if row is not None:
             for name, value in values.items():
-                setattr(upload, name, value)
+                setattr(row, name, value)
             await db.commit()
 
 
@@ -112,14 +115,15 @@ async def process_upload(ctx: JobContext) -> dict[str, Any]:
     try:
         track_id = await _process(ctx, runtime, upload, stored)
     except PermanentJobError as exc:
-        await _set_upload(runtime, upload_id, status=UploadStatus.failed, error=str(exc))
+        await _update(runtime, Upload, upload_id, status=UploadStatus.failed, error=str(exc))
         await _drop_incoming(runtime, upload)
         await delete_unused(runtime, stored)
         raise
     except Exception as exc:
         if ctx.last_attempt:
-            await _set_upload(
+            await _update(
                 runtime,
+                Upload,
                 upload_id,
                 status=UploadStatus.failed,
                 error=f"processing failed: {type(exc).__name__}: {exc}"[:500],
@@ -301,15 +305,6 @@ async def _enqueue_publish(runtime: Runtime, track_id: int) -> None:
 # --- publishing -------------------------------------------------------------------------
 
 
-async def _set_track(runtime: Runtime, track_id: int, **values: Any) -> None:
-    async with runtime.sessions() as db:
-        track = await db.get(Track, track_id)
-        if track is not None:
-            for name, value in values.items():
-                setattr(track, name, value)
-            await db.commit()
-
-
 @job_handler("track.publish")
 async def publish_track(ctx: JobContext) -> dict[str, Any] | None:
     """Write (or rewrite) the track's record under its pre-chosen rkey."""
@@ -318,18 +313,18 @@ async def publish_track(ctx: JobContext) -> dict[str, Any] | None:
     try:
         return await _publish(ctx, runtime, track_id)
     except PermanentJobError as exc:
-        await _set_track(
-            runtime, track_id, publish_state=PublishState.failed, publish_error=str(exc)
+        await _update(
+            runtime, Track, track_id, publish_state=PublishState.failed, publish_error=str(exc)
         )
         raise
     except Exception as exc:
         message = _publish_problem(exc)
         if ctx.last_attempt:
-            await _set_track(
-                runtime, track_id, publish_state=PublishState.failed, publish_error=message
+            await _update(
+                runtime, Track, track_id, publish_state=PublishState.failed, publish_error=message
             )
         else:
-            await _set_track(runtime, track_id, publish_error=f"{message}; retrying")
+            await _update(runtime, Track, track_id, publish_error=f"{message}; retrying")
         raise
 
 
@@ -378,8 +373,11 @@ async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str
             log.info("the PDS typed the audio %s; publishing audioUrl only", audio_blob["mimeType"])
             audio_blob = None
         del data
-        await _set_track(
-            runtime, track_id, audio_blob_cid=audio_blob["ref"]["$link"] if audio_blob else None
+        await _update(
+            runtime,
+            Track,
+            track_id,
+            audio_blob_cid=audio_blob["ref"]["$link"] if audio_blob else None,
         )
 
     record = track_record(settings, track, tags=tags, audio_blob=audio_blob)
@@ -392,8 +390,9 @@ async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str
         ) from exc
     except AuthenticationFailed as exc:
         raise SessionEnded(str(exc)) from exc
-    await _set_track(
+    await _update(
         runtime,
+        Track,
         track_id,
         publish_state=PublishState.published,
         publish_error=None,

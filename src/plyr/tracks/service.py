@@ -10,9 +10,9 @@ import hmac
 import json
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -59,8 +59,9 @@ async def tags_of(runtime: Runtime, track_id: int) -> list[str]:
 # --- upload progress --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Progress:
+class Progress(BaseModel):
+    """Where an upload stands; the API returns it and the progress stream sends it."""
+
     phase: str
     percent: int
     message: str
@@ -68,17 +69,6 @@ class Progress:
     track_id: int | None
     error: str | None
     done: bool
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "phase": self.phase,
-            "percent": self.percent,
-            "message": self.message,
-            "warnings": self.warnings,
-            "track_id": self.track_id,
-            "error": self.error,
-            "done": self.done,
-        }
 
 
 async def upload_progress(runtime: Runtime, upload_id: str, did: str) -> Progress:
@@ -101,22 +91,62 @@ async def upload_progress(runtime: Runtime, upload_id: str, did: str) -> Progres
             )
     warnings = list(upload.warnings or [])
     if upload.status == UploadStatus.failed:
-        return Progress("failed", 100, upload.error or "failed", warnings, None, upload.error, True)
+        return Progress(
+            phase="failed",
+            percent=100,
+            message=upload.error or "failed",
+            warnings=warnings,
+            track_id=None,
+            error=upload.error,
+            done=True,
+        )
     if track is None:
         phase = (job.phase if job else None) or "queued"
         percent = round((job.progress if job else 0.0) * 90)
         message = (job.message if job else None) or "waiting for a worker"
-        return Progress(phase, percent, message, warnings, None, None, False)
+        return Progress(
+            phase=phase,
+            percent=percent,
+            message=message,
+            warnings=warnings,
+            track_id=None,
+            error=None,
+            done=False,
+        )
     if track.publish_state == PublishState.published:
-        return Progress("published", 100, "published to your pds", warnings, track.id, None, True)
+        return Progress(
+            phase="published",
+            percent=100,
+            message="published to your pds",
+            warnings=warnings,
+            track_id=track.id,
+            error=None,
+            done=True,
+        )
     if track.publish_state == PublishState.failed:
         error = track.publish_error or "publishing failed"
-        return Progress("failed", 100, error, warnings, track.id, error, True)
+        return Progress(
+            phase="failed",
+            percent=100,
+            message=error,
+            warnings=warnings,
+            track_id=track.id,
+            error=error,
+            done=True,
+        )
     percent = 90 + round((publish_job.progress if publish_job else 0.0) * 9)
     message = track.publish_error or (
         (publish_job.message if publish_job else None) or "writing the record to your pds"
     )
-    return Progress("publishing", percent, message, warnings, track.id, None, False)
+    return Progress(
+        phase="publishing",
+        percent=percent,
+        message=message,
+        warnings=warnings,
+        track_id=track.id,
+        error=None,
+        done=False,
+    )
 
 
 # --- edits ------------------------------------------------------------------------------

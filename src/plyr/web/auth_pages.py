@@ -241,8 +241,8 @@ async def callback(
     except IdentityError as exc:
         return _failure(request, pending, str(exc))
 
-    if pending.purpose == "login":
-        secret = await create_session(
+    async def browser_session() -> str:
+        return await create_session(
             runtime,
             kind=SessionKind.browser,
             tokens=tokens,
@@ -251,6 +251,9 @@ async def callback(
             dpop_key=dpop_key,
             lifetime=client.session_lifetime,
         )
+
+    if pending.purpose == "login":
+        secret = await browser_session()
         if caller is not None and caller.via == "cookie":
             await end_session(runtime, caller.session.id)
         response: Response = RedirectResponse(safe_next(pending.return_to), status_code=303)
@@ -264,15 +267,7 @@ async def callback(
         return _failure(request, pending, "that authorization was for a different account")
 
     if pending.purpose == "upgrade":
-        secret = await create_session(
-            runtime,
-            kind=SessionKind.browser,
-            tokens=tokens,
-            server=server,
-            pds_url=artist.pds_url,
-            dpop_key=dpop_key,
-            lifetime=client.session_lifetime,
-        )
+        secret = await browser_session()
         await end_session(runtime, owner.id)
         scrobbling = client_scrobbles(runtime, tokens.scope)
         response = RedirectResponse(

@@ -33,23 +33,17 @@ async def settings_page(
     caller: BrowserDep,
     done: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
-    tokens = await dev_tokens(runtime, caller.did)
-    return render(
-        request,
-        "settings.html",
-        {
-            "title": "settings",
-            "notice": NOTICES.get(done or ""),
-            "scrobbling": client_scrobbles(runtime, caller.session.scope),
-            "tokens": tokens,
-            "token_days": TOKEN_DAYS,
-            "error": None,
-        },
-    )
+    return await _render_settings(request, runtime, caller, notice=NOTICES.get(done or ""))
 
 
-async def _settings_error(
-    request: Request, runtime: RuntimeDep, caller: BrowserDep, message: str, status: int
+async def _render_settings(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: BrowserDep,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
     tokens = await dev_tokens(runtime, caller.did)
     return render(
@@ -57,11 +51,11 @@ async def _settings_error(
         "settings.html",
         {
             "title": "settings",
-            "notice": None,
+            "notice": notice,
             "scrobbling": client_scrobbles(runtime, caller.session.scope),
             "tokens": tokens,
             "token_days": TOKEN_DAYS,
-            "error": message,
+            "error": error,
         },
         status_code=status,
     )
@@ -88,7 +82,7 @@ async def set_scrobbling(
             session_id=caller.session.id,
         )
     except oauth.OAuthError as exc:
-        return await _settings_error(request, runtime, caller, exc.message, 502)
+        return await _render_settings(request, runtime, caller, error=exc.message, status=502)
     return RedirectResponse(url, status_code=303)
 
 
@@ -105,7 +99,9 @@ async def create_token(
     try:
         days = token_days_choice(expires)
     except ValueError:
-        return await _settings_error(request, runtime, caller, "choose a listed expiry", 400)
+        return await _render_settings(
+            request, runtime, caller, error="choose a listed expiry", status=400
+        )
     try:
         url = await begin(
             runtime,
@@ -117,7 +113,7 @@ async def create_token(
             token_days=days,
         )
     except oauth.OAuthError as exc:
-        return await _settings_error(request, runtime, caller, exc.message, 502)
+        return await _render_settings(request, runtime, caller, error=exc.message, status=502)
     return RedirectResponse(url, status_code=303)
 
 

@@ -14,7 +14,7 @@ from plyr.web.auth import BrowserDep, CsrfDep, OptionalCaller
 from plyr.web.deps import RuntimeDep
 from plyr.web.form_stream import receive_form
 from plyr.web.templating import render
-from plyr.web.tracks_api import track_out
+from plyr.web.tracks_api import playable_track, track_out
 
 router = APIRouter(include_in_schema=False)
 
@@ -98,10 +98,8 @@ async def upload_without_script(
 async def track_page(
     track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> HTMLResponse:
-    track = await service.get_track(runtime, track_id)
+    track = await playable_track(runtime, track_id, caller)
     owner = caller is not None and caller.did == track.artist_did
-    if track.publish_state.value == "processing" and not owner:
-        raise ServiceError(404, "not_found", "there is no such track")
     view = track_out(runtime, track, await service.tags_of(runtime, track_id))
     return render(request, "track.html", {"title": track.title, "track": view, "owner": owner})
 

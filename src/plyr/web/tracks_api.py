@@ -25,7 +25,7 @@ from plyr.storage.base import put_content_addressed
 from plyr.tracks import service
 from plyr.tracks.records import audio_url, image_url
 from plyr.tracks.uploads import accept_upload
-from plyr.web.auth import CallerDep, CsrfDep, OptionalCaller
+from plyr.web.auth import Caller, CallerDep, CsrfDep, OptionalCaller
 from plyr.web.auth_pages import client_address
 from plyr.web.deps import RuntimeDep
 from plyr.web.errors import ApiError
@@ -43,16 +43,6 @@ class UploadAccepted(BaseModel):
     upload_id: str
     progress_url: str
     status_url: str
-
-
-class UploadProgress(BaseModel):
-    phase: str
-    percent: int
-    message: str
-    warnings: list[str]
-    track_id: int | None
-    error: str | None
-    done: bool
 
 
 class TrackOut(BaseModel):
@@ -146,9 +136,8 @@ async def upload_track(
 
 
 @router.get("/api/uploads/{upload_id}")
-async def upload_status(upload_id: str, runtime: RuntimeDep, caller: CallerDep) -> UploadProgress:
-    progress = await service.upload_progress(runtime, upload_id, caller.did)
-    return UploadProgress(**progress.as_json())
+async def upload_status(upload_id: str, runtime: RuntimeDep, caller: CallerDep) -> service.Progress:
+    return await service.upload_progress(runtime, upload_id, caller.did)
 
 
 @router.get("/api/uploads/{upload_id}/progress", response_class=StreamingResponse)
@@ -163,7 +152,7 @@ async def upload_progress_stream(
         last: dict[str, Any] | None = None
         waited = 0.0
         while True:
-            data = progress.as_json()
+            data = progress.model_dump()
             if data != last:
                 yield f"event: progress\ndata: {json.dumps(data)}\n\n"
                 last = data
@@ -300,8 +289,13 @@ async def report_play(
 # --- the media itself -------------------------------------------------------------------
 
 
-def _visible(track: Track, caller_did: str | None) -> bool:
-    return track.publish_state != PublishState.processing or track.artist_did == caller_did
+async def playable_track(runtime: Runtime, track_id: int, caller: Caller | None) -> Track:
+    """A track anyone may play, or one still processing that the caller owns."""
+    track = await service.get_track(runtime, track_id)
+    own = caller is not None and caller.did == track.artist_did
+    if track.publish_state == PublishState.processing and not own:
+        raise ApiError(404, "not_found", "there is no such track")
+    return track
 
 
 @router.get("/audio/{track_id}", include_in_schema=False)
@@ -309,9 +303,7 @@ def _visible(track: Track, caller_did: str | None) -> bool:
 async def stream_audio(
     track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> Response:
-    track = await service.get_track(runtime, track_id)
-    if not _visible(track, caller.did if caller else None):
-        raise ApiError(404, "not_found", "there is no such track")
+    track = await playable_track(runtime, track_id, caller)
     key = track.stream_key or track.original_key
     content_type = track.stream_content_type or "application/octet-stream"
     return await serve_object(request, runtime.storage, key, content_type=content_type)
@@ -323,9 +315,7 @@ async def download_audio(
     track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> Response:
     """The original file as uploaded (for downloads and exports)."""
-    track = await service.get_track(runtime, track_id)
-    if not _visible(track, caller.did if caller else None):
-        raise ApiError(404, "not_found", "there is no such track")
+    track = await playable_track(runtime, track_id, caller)
     extension = track.original_key.rsplit(".", 1)[-1]
     info = await runtime.storage.stat(track.original_key)
     content_type = (info.content_type if info else None) or "application/octet-stream"
