@@ -329,3 +329,22 @@ class Play(Base):
     listen_id: Mapped[str] = mapped_column(String(64), unique=True)
     listened_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlayQueue(Base):
+    """A signed-in listener's queue, kept on the server so every device sees the same one.
+
+    `revision` goes up with every change; a write names the revision it started from, and
+    a stale one is refused (two devices never silently overwrite each other).
+    """
+
+    __tablename__ = "play_queues"
+
+    did: Mapped[str] = mapped_column(
+        ForeignKey("artists.did", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    track_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    current: Mapped[int] = mapped_column(Integer, default=0)
+    position_ms: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -20,13 +20,25 @@ from plyr.config import Settings, get_settings
 from plyr.jobs.worker import Worker, WorkerOptions
 from plyr.runtime import Runtime
 from plyr.tracks import jobs as track_jobs  # noqa: F401 - registers the track job handlers
-from plyr.web import auth_pages, health, media, pages, settings_pages, track_pages, tracks_api
+from plyr.web import (
+    auth_pages,
+    health,
+    media,
+    pages,
+    queue_api,
+    settings_pages,
+    track_pages,
+    tracks_api,
+)
 from plyr.web.auth import SignInRequired
 from plyr.web.errors import install_error_handlers
 from plyr.web.middleware import RequestIdMiddleware
 from plyr.web.templating import STATIC_DIR
 
 log = logging.getLogger(__name__)
+
+# Front-end libraries installed by `npm ci` in frontend/ (pinned in its package-lock.json).
+VENDOR_DIR = Path(__file__).resolve().parents[3] / "frontend" / "node_modules" / "htmx.org" / "dist"
 
 # Swagger UI's files from the swagger-ui-py wheel (5.x, which reads OpenAPI 3.1), served by us.
 SWAGGER_UI_DIR = Path(importlib.util.find_spec("swagger_ui").origin or "").parent / "static"  # type: ignore[union-attr]
@@ -83,6 +95,8 @@ def create_app(
         return RedirectResponse(f"/login?{urlencode({'next': exc.next_path})}", status_code=303)
 
     app.add_middleware(RequestIdMiddleware)
+    if VENDOR_DIR.is_dir():  # htmx from npm (frontend/); without it pages still work
+        app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=SWAGGER_UI_DIR), name="docs-assets")
 
@@ -101,6 +115,7 @@ def create_app(
     app.include_router(auth_pages.router)
     app.include_router(settings_pages.router)
     app.include_router(tracks_api.router)
+    app.include_router(queue_api.router)
     app.include_router(track_pages.router)
     app.include_router(pages.router)
     return app

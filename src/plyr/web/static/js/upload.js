@@ -2,13 +2,9 @@
 // progress stream (Server-Sent Events). The upload id lives in the URL, so a reload (or
 // coming back later) picks the progress up again.
 
-const form = document.getElementById("upload-form");
-const panel = document.getElementById("upload-progress");
-const title = document.getElementById("progress-title");
-const bar = panel.querySelector('[role="progressbar"]');
-const fill = panel.querySelector(".progress-fill");
-const warnings = document.getElementById("upload-warnings");
-const result = document.getElementById("upload-result");
+// Pages arrive through htmx navigation too, and a module runs once per document: wire the
+// form whenever an upload page is (re)inserted.
+let form, panel, title, bar, fill, warnings, result;
 
 function show(percent, message, phase) {
   panel.hidden = false;
@@ -64,7 +60,7 @@ function follow(uploadId) {
   });
 }
 
-form.addEventListener("submit", (event) => {
+function submit(event) {
   event.preventDefault();
   const request = new XMLHttpRequest();
   request.open("POST", "/api/tracks");
@@ -93,7 +89,22 @@ form.addEventListener("submit", (event) => {
   form.hidden = true;
   show(0, "sending the file…", "sending");
   request.send(new FormData(form));
-});
+}
 
-const resumed = new URL(window.location.href).searchParams.get("upload");
-if (resumed) follow(resumed);
+function init() {
+  form = document.getElementById("upload-form");
+  if (!form || form.dataset.wired) return;
+  form.dataset.wired = "true";
+  panel = document.getElementById("upload-progress");
+  title = document.getElementById("progress-title");
+  bar = panel.querySelector('[role="progressbar"]');
+  fill = panel.querySelector(".progress-fill");
+  warnings = document.getElementById("upload-warnings");
+  result = document.getElementById("upload-result");
+  form.addEventListener("submit", submit);
+  const resumed = new URL(window.location.href).searchParams.get("upload");
+  if (resumed) follow(resumed);
+}
+
+init();
+document.addEventListener("htmx:afterSettle", init);
