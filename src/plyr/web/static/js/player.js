@@ -325,7 +325,7 @@ function toast(message, failed = false) {
 // --- events --------------------------------------------------------------------------
 
 audio.addEventListener("play", () => {
-  toggleButton.textContent = "⏸";
+  toggleButton.dataset.playing = "true";
   toggleButton.setAttribute("aria-label", "pause");
   const track = currentTrack();
   showTitle();
@@ -333,7 +333,7 @@ audio.addEventListener("play", () => {
   if (track && !listen) beginListen(track);
 });
 audio.addEventListener("pause", () => {
-  toggleButton.textContent = "▶";
+  delete toggleButton.dataset.playing;
   toggleButton.setAttribute("aria-label", "play");
   showTitle();
   persist({ broadcast: false });
