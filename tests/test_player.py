@@ -10,9 +10,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page
+from sqlalchemy import select
 
 from plyr.atproto.devnet import Network
 from plyr.auth.sessions import COOKIE_NAME, csrf_token
+from plyr.db.models import Track
 from tests.conftest import make_settings
 from tests.support.audio import make_audio
 from tests.support.browser import ARTIFACTS, sign_in_at_pds
@@ -229,4 +231,52 @@ async def test_theme_toggle_and_phone_layout(plyr: PlyrServer, listener: Browser
             assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"
             name = path.strip("/").split("?")[0].replace("/", "-") or "home"
             await page.screenshot(path=ARTIFACTS / f"page-{name}-{label}.png", full_page=True)
+    await page.close()
+
+
+async def test_link_previews_embed_and_oembed(plyr: PlyrServer, listener: BrowserContext) -> None:
+    async with plyr.runtime.sessions() as db:
+        track_id = await db.scalar(select(Track.id).order_by(Track.id).limit(1))
+    async with httpx.AsyncClient() as http:
+        track = (await http.get(f"{plyr.url}/api/tracks/{track_id}")).json()
+    page_url = f"{plyr.url}/tracks/{track['id']}"
+    async with httpx.AsyncClient() as http:
+        html = (await http.get(page_url)).text
+        assert f'<meta property="og:title" content="{track["title"]}">' in html
+        assert '<meta property="og:type" content="music.song">' in html
+        assert f'<meta property="og:url" content="{page_url}">' in html
+        assert '<meta name="twitter:card"' in html
+        assert 'type="application/json+oembed"' in html
+
+        oembed = await http.get(f"{plyr.url}/oembed", params={"url": page_url, "maxwidth": 400})
+        assert oembed.status_code == 200
+        data = oembed.json()
+        assert data["type"] == "rich"
+        assert data["version"] == "1.0"
+        assert data["title"] == track["title"]
+        assert data["width"] == 400
+        assert f'src="{plyr.url}/embed/track/{track["id"]}"' in data["html"]
+        assert (
+            await http.get(f"{plyr.url}/oembed", params={"url": "https://evil.example/tracks/1"})
+        ).status_code == 404
+        assert (
+            await http.get(f"{plyr.url}/oembed", params={"url": page_url, "format": "xml"})
+        ).status_code == 501
+
+        embed = await http.get(f"{plyr.url}/embed/track/{track['id']}")
+        assert embed.status_code == 200
+        assert embed.headers["content-security-policy"] == "frame-ancestors *"
+        assert f'src="{track["audio_url"]}"' in embed.text
+
+    # The embed plays inside another page's iframe.
+    page = await listener.new_page()
+    await page.goto(f"{plyr.url}/login")
+    await page.evaluate(
+        "(html) => document.querySelector('main').insertAdjacentHTML('afterbegin', html)",
+        data["html"],
+    )
+    frame = page.frame_locator("iframe")
+    await frame.locator("audio").evaluate("(audio) => audio.play()")
+    await page.wait_for_timeout(800)
+    assert await frame.locator("audio").evaluate("(audio) => audio.currentTime") > 0.2
     await page.close()

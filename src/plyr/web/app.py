@@ -27,6 +27,7 @@ from plyr.web import (
     pages,
     queue_api,
     settings_pages,
+    sharing,
     track_pages,
     tracks_api,
 )
@@ -116,6 +117,7 @@ def create_app(
     app.include_router(settings_pages.router)
     app.include_router(tracks_api.router)
     app.include_router(queue_api.router)
+    app.include_router(sharing.router)
     app.include_router(track_pages.router)
     app.include_router(pages.router)
     return app

@@ -28,5 +28,6 @@ def render(
     runtime = getattr(request.app.state, "runtime", None)
     if caller is not None and runtime is not None:
         csrf = csrf_token(runtime.settings.secret_key_bytes(), caller.session.id)
-    full = {"caller": caller, "csrf": csrf, **(context or {})}
+    public_url = runtime.settings.public_url if runtime is not None else ""
+    full = {"caller": caller, "csrf": csrf, "public_url": public_url, **(context or {})}
     return templates.TemplateResponse(request, name, full, status_code=status_code)
