@@ -22,7 +22,7 @@ from tests.support.plyr_server import PlyrServer, running_plyr
 
 pytestmark = pytest.mark.browser
 
-PAGES = ("/", "/upload", "/settings", "/login?next=/")
+PAGES = ("/", "/upload", "/settings", "/portal", "/artists/alice.test", "/tracks/1", "/nope")
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +280,28 @@ async def test_link_previews_embed_and_oembed(plyr: PlyrServer, listener: Browse
     await page.wait_for_timeout(800)
     assert await frame.locator("audio").evaluate("(audio) => audio.currentTime") > 0.2
     await page.close()
+
+
+async def test_artist_page_and_portal(plyr: PlyrServer, listener: BrowserContext) -> None:
+    async with httpx.AsyncClient(base_url=plyr.url) as http:
+        page = await http.get("/artists/alice.test")
+        assert page.status_code == 200
+        for title in ("first song", "second song", "third song"):
+            assert title in page.text
+        assert '<meta property="og:type" content="profile">' in page.text
+        assert (await http.get("/artists/nobody.test")).status_code == 404
+        anonymous = await http.get("/portal", headers={"Accept": "text/html"})
+        assert anonymous.status_code == 303
+        assert anonymous.headers["location"].startswith("/login")
+    browser_page = await listener.new_page()
+    await browser_page.goto(f"{plyr.url}/portal")
+    assert await browser_page.get_by_role("heading", name="my tracks").is_visible()
+    assert await browser_page.get_by_role("link", name="first song").is_visible()
+    await browser_page.get_by_role("link", name="first song").click()
+    await browser_page.wait_for_url(f"{plyr.url}/tracks/*")
+    track_heading = await browser_page.locator("main h1").inner_text()
+    assert track_heading == "first song"
+    await browser_page.locator("main .track-head").get_by_role("link").first.click()
+    await browser_page.wait_for_url(f"{plyr.url}/artists/*")
+    assert "@alice.test" in await browser_page.locator("main").inner_text()
+    await browser_page.close()

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from plyr.db.models import Job, Play, PublishState, Track, Upload, UploadStatus
+from plyr.db.models import Artist, Job, Play, PublishState, Track, Upload, UploadStatus
 from plyr.errors import ServiceError
 from plyr.jobs.queue import enqueue, retry_failed
 from plyr.runtime import Runtime
@@ -331,3 +331,23 @@ async def count_play(
             await db.rollback()
             raise ServiceError(409, "already_counted", "this listen was already counted") from exc
         return int(await db.scalar(select(Track.play_count).where(Track.id == track.id)) or 0)
+
+
+async def find_artist(runtime: Runtime, handle_or_did: str) -> Artist:
+    key = handle_or_did.removeprefix("@").lower()
+    async with runtime.sessions() as db:
+        column = Artist.did if key.startswith("did:") else Artist.handle
+        artist = await db.scalar(select(Artist).where(column == key).limit(1))
+        if artist is None:
+            raise ServiceError(404, "not_found", f"no artist @{key} on plyr yet")
+        db.expunge(artist)
+        return artist
+
+
+async def artist_tracks(runtime: Runtime, did: str, *, include_unpublished: bool) -> list[Track]:
+    async with runtime.sessions() as db:
+        query = select(Track).where(Track.artist_did == did)
+        if not include_unpublished:
+            query = query.where(Track.publish_state == PublishState.published)
+        rows = await db.execute(query.order_by(Track.created_at.desc(), Track.id.desc()).limit(500))
+        return list(rows.scalars())

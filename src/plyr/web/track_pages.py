@@ -138,3 +138,22 @@ async def publish_from_page(
 ) -> Response:
     await service.retry_publish(runtime, track_id, caller.did)
     return RedirectResponse(f"/tracks/{track_id}", status_code=303)
+
+
+@router.get("/artists/{handle_or_did}", response_class=HTMLResponse)
+async def artist_page(handle_or_did: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """An artist's profile and published tracks."""
+    artist = await service.find_artist(runtime, handle_or_did)
+    tracks = await service.artist_tracks(runtime, artist.did, include_unpublished=False)
+    return render(
+        request,
+        "artist.html",
+        {"title": artist.display_name or artist.handle, "artist": artist, "tracks": tracks},
+    )
+
+
+@router.get("/portal", response_class=HTMLResponse)
+async def portal(request: Request, runtime: RuntimeDep, caller: BrowserDep) -> HTMLResponse:
+    """The signed-in artist's own tracks, in every state."""
+    tracks = await service.artist_tracks(runtime, caller.did, include_unpublished=True)
+    return render(request, "portal.html", {"title": "my tracks", "tracks": tracks})
