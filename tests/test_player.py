@@ -305,3 +305,22 @@ async def test_artist_page_and_portal(plyr: PlyrServer, listener: BrowserContext
     await browser_page.wait_for_url(f"{plyr.url}/artists/*")
     assert "@alice.test" in await browser_page.locator("main").inner_text()
     await browser_page.close()
+
+
+async def test_accent_colour_and_player_preferences_persist(
+    plyr: PlyrServer, listener: BrowserContext
+) -> None:
+    page = await listener.new_page()
+    await page.goto(f"{plyr.url}/settings")
+    await page.get_by_label("accent colour").fill("#ff8800")
+    accent = "getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()"
+    assert await page.evaluate(accent) == "#ff8800"
+    await page.get_by_label("play the next track when one ends").uncheck()
+    await page.reload()
+    assert await page.evaluate(accent) == "#ff8800"  # applied before first paint, every page
+    assert not await page.get_by_label("play the next track when one ends").is_checked()
+    assert await page.evaluate("localStorage.getItem('plyr.autoadvance')") == "off"
+    await page.get_by_role("button", name="reset").click()
+    assert await page.evaluate(accent) == "#7c9cff"
+    await page.get_by_label("play the next track when one ends").check()
+    await page.close()

@@ -7,6 +7,8 @@
     root.dataset.theme = ORDER.includes(theme) ? theme : "system";
   };
   apply(localStorage.getItem(KEY));
+  const accent = localStorage.getItem("plyr.accent");
+  if (accent && /^#[0-9a-f]{6}$/i.test(accent)) root.style.setProperty("--accent", accent);
   document.addEventListener("DOMContentLoaded", () => {
     for (const button of document.querySelectorAll("[data-theme-toggle]")) {
       const label = () => button.setAttribute("aria-label", `theme: ${root.dataset.theme === "system" ? "follow system" : root.dataset.theme}`);
