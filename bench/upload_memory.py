@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.atproto_net import running_network  # noqa: E402
-from tests.support.browser import launch_browser, sign_in_at_pds  # noqa: E402
+from tests.support.browser import launch_browser, sign_in_to_plyr  # noqa: E402
 
 from plyr.auth.sessions import COOKIE_NAME, csrf_token  # noqa: E402
 
@@ -103,15 +103,8 @@ async def main() -> None:
                             await asyncio.sleep(0.1)
                     async with launch_browser() as browser:
                         page = await browser.new_page()
-                        await page.goto(f"{base}/login")
-                        await page.get_by_label("handle").fill("alice.test")
-                        await page.get_by_role("button", name="continue").click()
-                        await sign_in_at_pds(
-                            page, handle="alice.test", password=net.account("alice.test").password
-                        )
-                        await page.wait_for_url(f"{base}/")
-                        cookies = await page.context.cookies()
-                    cookie = next(c["value"] for c in cookies if c["name"] == COOKIE_NAME)
+                        password = net.account("alice.test").password
+                        cookie = await sign_in_to_plyr(page, base, "alice.test", password)
                     secret_key = (work / "data" / "secret.key").read_text().strip().encode()
                     csrf = csrf_token(secret_key, hashlib.sha256(cookie.encode()).hexdigest())
                     http.cookies.set(COOKIE_NAME, cookie)

@@ -17,7 +17,7 @@ from plyr.auth.sessions import COOKIE_NAME, csrf_token
 from plyr.db.models import Track
 from tests.conftest import make_settings
 from tests.support.audio import make_audio
-from tests.support.browser import ARTIFACTS, sign_in_at_pds
+from tests.support.browser import ARTIFACTS, sign_in_to_plyr
 from tests.support.plyr_server import PlyrServer, running_plyr
 
 pytestmark = pytest.mark.browser
@@ -53,14 +53,8 @@ async def listener(
     """Alice, signed in, with three published tracks of 20 s."""
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
-    await page.goto(f"{plyr.url}/login")
-    await page.get_by_label("handle").fill("alice.test")
-    await page.get_by_role("button", name="continue").click()
-    await sign_in_at_pds(
-        page, handle="alice.test", password=atproto_net.account("alice.test").password
-    )
-    await page.wait_for_url(f"{plyr.url}/")
-    cookie = next(c["value"] for c in await context.cookies() if c["name"] == COOKIE_NAME)
+    password = atproto_net.account("alice.test").password
+    cookie = await sign_in_to_plyr(page, plyr.url, "alice.test", password)
     csrf = csrf_token(plyr.settings.secret_key_bytes(), hashlib.sha256(cookie.encode()).hexdigest())
     folder = tmp_path_factory.mktemp("player-audio")
     async with httpx.AsyncClient(

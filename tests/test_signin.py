@@ -25,7 +25,12 @@ from plyr.auth.sessions import COOKIE_NAME, SessionEnded, csrf_token, fresh_gran
 from plyr.db.models import Artist, AuthSession, OAuthRequest, SessionKind, utcnow
 from plyr.runtime import Runtime
 from tests.conftest import make_settings
-from tests.support.browser import sign_in_at_pds, wait_for_redirect
+from tests.support.browser import (
+    sign_in_at_pds,
+    sign_in_to_plyr,
+    start_sign_in,
+    wait_for_redirect,
+)
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
 
@@ -55,11 +60,7 @@ async def _clean(plyr: PlyrServer) -> AsyncIterator[None]:
 
 
 async def sign_in(page: Page, plyr: PlyrServer, net: Network, handle: str = "alice.test") -> None:
-    await page.goto(f"{plyr.url}/login")
-    await page.get_by_label("handle").fill(handle)
-    await page.get_by_role("button", name="continue").click()
-    await sign_in_at_pds(page, handle=handle, password=net.account(handle).password)
-    await page.wait_for_url(f"{plyr.url}/")
+    await sign_in_to_plyr(page, plyr.url, handle, net.account(handle).password)
 
 
 async def cookie_of(page: Page) -> str:
@@ -75,6 +76,17 @@ async def only_session(runtime: Runtime, kind: SessionKind = SessionKind.browser
         found = list(rows)
     assert len(found) == 1, found
     return found[0]
+
+
+async def expire_access_token(plyr: PlyrServer, session_id: str) -> None:
+    """Make the stored access token look expired, as it will be after a few minutes."""
+    async with plyr.runtime.sessions() as db:
+        await db.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id)
+            .values(access_expires_at=utcnow() - timedelta(minutes=1))
+        )
+        await db.commit()
 
 
 def client_for(plyr: PlyrServer, cookie: str | None = None) -> httpx.AsyncClient:
@@ -166,13 +178,7 @@ async def test_dpop_bound_write_refresh_and_granted_scopes(
 
     # Expired access token: refreshed before the next call, and the new one works.
     before = await fresh_grant(plyr.runtime, session.id)
-    async with plyr.runtime.sessions() as db:
-        await db.execute(
-            update(AuthSession)
-            .where(AuthSession.id == session.id)
-            .values(access_expires_at=utcnow() - timedelta(minutes=1))
-        )
-        await db.commit()
+    await expire_access_token(plyr, session.id)
     repo = await repo_for(plyr.runtime, session)
     after = await fresh_grant(plyr.runtime, session.id)
     assert after.access_token != before.access_token
@@ -189,13 +195,7 @@ async def test_one_refresh_at_a_time_across_processes(
     await sign_in(page, plyr, atproto_net)
     session = await only_session(plyr.runtime)
     before = await fresh_grant(plyr.runtime, session.id)
-    async with plyr.runtime.sessions() as db:
-        await db.execute(
-            update(AuthSession)
-            .where(AuthSession.id == session.id)
-            .values(access_expires_at=utcnow() - timedelta(minutes=1))
-        )
-        await db.commit()
+    await expire_access_token(plyr, session.id)
     other = Runtime.open(plyr.settings)
     try:
         grants = await asyncio.gather(
@@ -331,9 +331,7 @@ async def test_sign_out_ends_the_session_and_revokes_the_grant(
 async def test_user_who_denies_consent_gets_a_message_and_no_session(
     page: Page, plyr: PlyrServer, atproto_net: Network
 ) -> None:
-    await page.goto(f"{plyr.url}/login")
-    await page.get_by_label("handle").fill("alice.test")
-    await page.get_by_role("button", name="continue").click()
+    await start_sign_in(page, plyr.url, "alice.test")
     await sign_in_at_pds(
         page,
         handle="alice.test",
@@ -398,9 +396,7 @@ async def test_tampered_state_and_wrong_issuer_are_refused(plyr: PlyrServer) -> 
 async def test_replayed_callback_is_refused(
     page: Page, plyr: PlyrServer, atproto_net: Network
 ) -> None:
-    await page.goto(f"{plyr.url}/login")
-    await page.get_by_label("handle").fill("alice.test")
-    await page.get_by_role("button", name="continue").click()
+    await start_sign_in(page, plyr.url, "alice.test")
     await sign_in_at_pds(
         page, handle="alice.test", password=atproto_net.account("alice.test").password
     )

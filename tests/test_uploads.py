@@ -31,7 +31,7 @@ from tests.support.audio import (
     make_truncated,
     make_zip,
 )
-from tests.support.browser import sign_in_at_pds
+from tests.support.browser import sign_in_to_plyr
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
 
@@ -91,12 +91,7 @@ async def plyr(
 async def _sign_in(browser: Browser, plyr: PlyrServer, net: Network, handle: str) -> Artist:
     context = await browser.new_context()
     page = await context.new_page()
-    await page.goto(f"{plyr.url}/login")
-    await page.get_by_label("handle").fill(handle)
-    await page.get_by_role("button", name="continue").click()
-    await sign_in_at_pds(page, handle=handle, password=net.account(handle).password)
-    await page.wait_for_url(f"{plyr.url}/")
-    cookie = next(c["value"] for c in await context.cookies() if c["name"] == COOKIE_NAME)
+    cookie = await sign_in_to_plyr(page, plyr.url, handle, net.account(handle).password)
     await context.close()
     session_id = hashlib.sha256(cookie.encode()).hexdigest()
     return Artist(
@@ -540,3 +535,20 @@ async def test_browser_seeks_in_every_streamed_format(
             assert abs(result["position"] - 4.5) < 0.05, (fmt, result)
     finally:
         await context.close()
+
+
+async def test_uploads_are_rate_limited_for_the_api_and_the_plain_form(
+    plyr: PlyrServer, alice: Artist, tmp_path: Path
+) -> None:
+    notes = make_text(tmp_path / "notes.mp3")
+    limited = plyr.settings.model_copy(update={"rate_limit_uploads_per_hour": 2})
+    async with running_plyr(limited) as server, alice.client(server) as http:
+        first = await upload(http, notes)
+        second = await http.post(
+            f"/upload?csrf_token={alice.csrf}",
+            files={"file": (notes.name, notes.read_bytes(), "audio/mpeg")},
+            headers={"Accept": "text/html"},
+        )
+        third = await upload(http, notes)
+    assert [first.status_code, second.status_code, third.status_code] == [415, 415, 429]
+    assert "too many requests" in third.json()["error"]["message"]

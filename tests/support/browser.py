@@ -47,6 +47,9 @@ from playwright.async_api import (
     async_playwright,
 )
 
+# plyr's session cookie (plyr.auth.sessions.COOKIE_NAME; kept literal so this module
+# stays usable without importing the app).
+SESSION_COOKIE = "plyr_session"
 CHROMIUM = os.environ.get("PLYR_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
@@ -343,3 +346,23 @@ async def wait_for_redirect(
                 "wait-for-redirect",
             )
         await asyncio.sleep(_POLL_SECONDS)
+
+
+# --- plyr's side of signing in ----------------------------------------------------------
+
+
+async def start_sign_in(page: Page, base_url: str, handle: str) -> None:
+    """Type the handle on plyr's sign-in page; the browser goes on to the user's PDS."""
+    await page.goto(f"{base_url}/login")
+    await page.get_by_label("handle").fill(handle)
+    await page.get_by_role("button", name="continue").click()
+
+
+async def sign_in_to_plyr(page: Page, base_url: str, handle: str, password: str) -> str:
+    """The whole sign-in, from plyr's page through the PDS and back home; returns the
+    session cookie's value."""
+    await start_sign_in(page, base_url, handle)
+    await sign_in_at_pds(page, handle=handle, password=password)
+    await page.wait_for_url(f"{base_url}/")
+    cookies = await page.context.cookies()
+    return next(c["value"] for c in cookies if c["name"] == SESSION_COOKIE)

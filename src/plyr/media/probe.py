@@ -243,12 +243,7 @@ def _from_id3(id3: Any, tags: _Tags) -> None:
     tags.genre = text("TCON")
     tags.track_number = _track_number(text("TRCK"))
     tags.date = text("TDRC")
-    pictures = id3.getall("APIC")
-    # Type 3 is the front cover; otherwise take the first picture there is.
-    pictures.sort(key=lambda p: 0 if p.type == 3 else 1)
-    for picture in pictures:
-        if _set_cover(tags, picture.data, picture.mime):
-            return
+    _pick_picture(id3.getall("APIC"), tags)
 
 
 def _from_vorbis_comments(comments: Any, tags: _Tags) -> None:
@@ -286,6 +281,7 @@ def _from_ogg_pictures(comments: Any, tags: _Tags) -> None:
 
 
 def _pick_picture(pictures: list[Any], tags: _Tags) -> None:
+    # Type 3 is the front cover; otherwise take the first picture that decodes.
     for picture in sorted(pictures, key=lambda p: 0 if p.type == 3 else 1):
         if _set_cover(tags, picture.data, picture.mime):
             return

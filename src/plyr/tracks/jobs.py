@@ -5,6 +5,7 @@ removing a deleted track's record and files. Each step is safe to run again afte
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import tempfile
 from collections.abc import Callable
@@ -41,7 +42,7 @@ from plyr.media.artwork import artwork_from_bytes, process_artwork
 from plyr.media.errors import UnsafeImage, UnsupportedImage
 from plyr.media.loudness import integrated_loudness, playback_gain_db
 from plyr.media.probe import probe_audio
-from plyr.media.sniff import sniff_audio
+from plyr.media.sniff import AudioFormat, sniff_audio
 from plyr.media.transcode import transcode, transcode_reason
 from plyr.runtime import Runtime
 from plyr.storage.base import put_content_addressed
@@ -154,7 +155,7 @@ async def _process(ctx: JobContext, runtime: Runtime, upload: Upload, stored: li
 
         await ctx.report("probing", 0.06, "reading the audio")
         audio_format = await anyio.to_thread.run_sync(sniff_audio, source)
-        info = await anyio.to_thread.run_sync(probe_audio, source)
+        info = await anyio.to_thread.run_sync(probe_audio, source, audio_format)
 
         await ctx.report("hashing", 0.1, "checking for duplicates")
         original, _new = await put_content_addressed(
@@ -172,6 +173,7 @@ async def _process(ctx: JobContext, runtime: Runtime, upload: Upload, stored: li
             raise PermanentJobError(f"you already uploaded this file, as “{existing}”")
 
         stream_key, stream_type, stream_path = original.key, audio_format.mime, source
+        stream_format: AudioFormat | None = audio_format
         file_type = audio_format.extension
         reason = transcode_reason(
             info, audio_format, upload.size_bytes, settings.wav_stream_limit_bytes
@@ -182,16 +184,24 @@ async def _process(ctx: JobContext, runtime: Runtime, upload: Upload, stored: li
             )
             await ctx.report("transcoding", 0.15, f"making a streamable {TRANSCODE_TARGET}")
             out = await _in_thread_with_progress(
-                ctx, "transcoding", 0.15, 0.75, transcode, source, work, TRANSCODE_TARGET
+                ctx,
+                "transcoding",
+                0.15,
+                0.75,
+                functools.partial(transcode, fmt=audio_format),
+                source,
+                work,
+                TRANSCODE_TARGET,
             )
             stream, _ = await put_content_addressed(
                 storage, "audio", out, TRANSCODE_TARGET, STREAM_MIME[TRANSCODE_TARGET]
             )
             stored.append(stream.key)
             stream_key, stream_type, stream_path = stream.key, STREAM_MIME[TRANSCODE_TARGET], out
+            stream_format = None  # the new file: loudness reads its format itself
 
         await ctx.report("loudness", 0.8, "measuring loudness")
-        loudness = await anyio.to_thread.run_sync(integrated_loudness, stream_path)
+        loudness = await anyio.to_thread.run_sync(integrated_loudness, stream_path, stream_format)
         gain = playback_gain_db(loudness)
 
         await ctx.report("artwork", 0.9, "preparing artwork")

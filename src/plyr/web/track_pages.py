@@ -9,12 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from plyr.errors import ServiceError
 from plyr.tracks import service
-from plyr.tracks.uploads import accept_upload
 from plyr.web.auth import BrowserDep, CsrfDep, OptionalCaller
 from plyr.web.deps import RuntimeDep
-from plyr.web.form_stream import receive_form
 from plyr.web.templating import render
-from plyr.web.tracks_api import playable_track, track_out
+from plyr.web.tracks_api import playable_track, receive_upload, track_out
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,17 +65,7 @@ async def upload_without_script(
     """The plain form post (no JavaScript): the same checks, then the progress page."""
     settings = runtime.settings
     try:
-        form = await receive_form(
-            request,
-            settings.data_dir / "tmp",
-            {"file": settings.max_upload_bytes, "image": settings.max_image_bytes},
-        )
-        try:
-            accepted = await accept_upload(
-                runtime, did=caller.did, session_id=caller.session.id, form=form
-            )
-        finally:
-            form.cleanup()
+        accepted = await receive_upload(request, runtime, caller)
     except ServiceError as exc:
         return render(
             request,

@@ -16,7 +16,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from plyr import ratelimit
-from plyr.db.models import PublishState, Track
+from plyr.db.models import PublishState, Track, Upload
 from plyr.media.artwork import process_artwork
 from plyr.media.errors import UnsafeImage, UnsupportedImage
 from plyr.media.sniff import sniff_image
@@ -107,6 +107,21 @@ async def _limit(
             )
 
 
+async def receive_upload(request: Request, runtime: Runtime, caller: Caller) -> Upload:
+    """Rate limit, stream the form to disk, accept it: the API and the plain form share it."""
+    settings = runtime.settings
+    await _limit(runtime, request, caller.did, "upload", settings.rate_limit_uploads_per_hour, 3600)
+    form = await receive_form(
+        request,
+        settings.data_dir / "tmp",
+        {"file": settings.max_upload_bytes, "image": settings.max_image_bytes},
+    )
+    try:
+        return await accept_upload(runtime, did=caller.did, session_id=caller.session.id, form=form)
+    finally:
+        form.cleanup()
+
+
 @router.post("/api/tracks", status_code=202)
 async def upload_track(
     request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
@@ -114,20 +129,7 @@ async def upload_track(
     """Upload audio (`file`) with `title`, `album`, `tags`, `features` (handles),
     `description` and optional artwork (`image`), as multipart/form-data. Returns at once;
     follow `progress_url` (Server-Sent Events) until the track is published."""
-    settings = runtime.settings
-    await _limit(runtime, request, caller.did, "upload", settings.rate_limit_uploads_per_hour, 3600)
-    tmp_dir = settings.data_dir / "tmp"
-    form = await receive_form(
-        request,
-        tmp_dir,
-        {"file": settings.max_upload_bytes, "image": settings.max_image_bytes},
-    )
-    try:
-        upload = await accept_upload(
-            runtime, did=caller.did, session_id=caller.session.id, form=form
-        )
-    finally:
-        form.cleanup()
+    upload = await receive_upload(request, runtime, caller)
     return UploadAccepted(
         upload_id=upload.id,
         progress_url=f"/api/uploads/{upload.id}/progress",
