@@ -16,12 +16,12 @@ import anyio
 import httpx
 import pytest
 from playwright.async_api import Browser
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from plyr.atproto import dagcbor
 from plyr.atproto.devnet import Network
 from plyr.auth.sessions import COOKIE_NAME, csrf_token
-from plyr.db.models import AuthSession, Job, Track, Upload
+from plyr.db.models import AuthSession, Job, RateLimitHit, Track, Upload
 from tests.conftest import make_settings
 from tests.support.audio import (
     make_audio,
@@ -541,6 +541,9 @@ async def test_uploads_are_rate_limited_for_the_api_and_the_plain_form(
     plyr: PlyrServer, alice: Artist, tmp_path: Path
 ) -> None:
     notes = make_text(tmp_path / "notes.mp3")
+    async with plyr.runtime.sessions() as db:  # this hour's earlier uploads count too
+        await db.execute(delete(RateLimitHit))
+        await db.commit()
     limited = plyr.settings.model_copy(update={"rate_limit_uploads_per_hour": 2})
     async with running_plyr(limited) as server, alice.client(server) as http:
         first = await upload(http, notes)
