@@ -8,11 +8,9 @@ import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from playwright.async_api import Browser
@@ -20,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 
 from plyr.atproto import dagcbor
 from plyr.atproto.devnet import Network
-from plyr.auth.sessions import COOKIE_NAME, csrf_token
+from plyr.auth.sessions import COOKIE_NAME
 from plyr.db.models import AuthSession, Job, RateLimitHit, Track, Upload
 from tests.conftest import make_settings
 from tests.support.audio import (
@@ -31,9 +29,9 @@ from tests.support.audio import (
     make_truncated,
     make_zip,
 )
-from tests.support.browser import sign_in_to_plyr
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
+from tests.support.plyr_users import SignedIn, sign_in, upload
 
 pytestmark = pytest.mark.browser
 
@@ -49,22 +47,6 @@ FORMATS = {
     "m4a-alac": ("audio/mpeg", "mp3", True),
     "webm-opus": ("audio/webm", "webm", False),
 }
-
-
-@dataclass
-class Artist:
-    handle: str
-    did: str
-    cookie: str
-    csrf: str
-
-    def client(self, plyr: PlyrServer) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=plyr.url,
-            cookies={COOKIE_NAME: self.cookie},
-            headers={"X-CSRF-Token": self.csrf, "Accept": "application/json"},
-            timeout=30,
-        )
 
 
 @pytest.fixture(scope="module")
@@ -88,43 +70,14 @@ async def plyr(
     await clear_tables(server.runtime.engine)
 
 
-async def _sign_in(browser: Browser, plyr: PlyrServer, net: Network, handle: str) -> Artist:
-    context = await browser.new_context()
-    page = await context.new_page()
-    cookie = await sign_in_to_plyr(page, plyr.url, handle, net.account(handle).password)
-    await context.close()
-    session_id = hashlib.sha256(cookie.encode()).hexdigest()
-    return Artist(
-        handle,
-        net.account(handle).did,
-        cookie,
-        csrf_token(plyr.settings.secret_key_bytes(), session_id),
-    )
+@pytest.fixture(scope="module")
+async def alice(browser: Browser, plyr: PlyrServer, atproto_net: Network) -> SignedIn:
+    return await sign_in(browser, plyr, atproto_net, "alice.test")
 
 
 @pytest.fixture(scope="module")
-async def alice(browser: Browser, plyr: PlyrServer, atproto_net: Network) -> Artist:
-    return await _sign_in(browser, plyr, atproto_net, "alice.test")
-
-
-@pytest.fixture(scope="module")
-async def bob(browser: Browser, plyr: PlyrServer, atproto_net: Network) -> Artist:
-    return await _sign_in(browser, plyr, atproto_net, "bob.test")
-
-
-async def upload(
-    http: httpx.AsyncClient,
-    path: Path,
-    *,
-    image: Path | None = None,
-    **fields: str,
-) -> httpx.Response:
-    audio = await anyio.Path(path).read_bytes()
-    files: dict[str, Any] = {"file": (path.name, audio, "application/octet-stream")}
-    if image is not None:
-        picture = await anyio.Path(image).read_bytes()
-        files["image"] = (image.name, picture, "application/octet-stream")
-    return await http.post("/api/tracks", data=fields, files=files)
+async def bob(browser: Browser, plyr: PlyrServer, atproto_net: Network) -> SignedIn:
+    return await sign_in(browser, plyr, atproto_net, "bob.test")
 
 
 async def follow_progress(http: httpx.AsyncClient, url: str) -> list[dict[str, Any]]:
@@ -171,7 +124,7 @@ async def count(plyr: PlyrServer, model: Any) -> int:
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
 async def test_upload_every_format_publishes_and_streams(
-    fmt: str, plyr: PlyrServer, alice: Artist, atproto_net: Network, tmp_path: Path
+    fmt: str, plyr: PlyrServer, alice: SignedIn, atproto_net: Network, tmp_path: Path
 ) -> None:
     stream_type, file_type, transcoded = FORMATS[fmt]
     source = make_audio(tmp_path / f"tone-{fmt}.bin", fmt, seconds=2.0, freq=330 + len(fmt))
@@ -226,7 +179,7 @@ async def test_upload_every_format_publishes_and_streams(
 
 
 async def test_file_tags_and_cover_fill_empty_fields(
-    plyr: PlyrServer, alice: Artist, atproto_net: Network, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, atproto_net: Network, tmp_path: Path
 ) -> None:
     cover = make_image(tmp_path / "cover.jpg", "jpeg", (800, 800))
     source = make_audio(
@@ -252,7 +205,7 @@ async def test_file_tags_and_cover_fill_empty_fields(
 
 
 async def test_uploaded_artwork_and_duplicates(
-    plyr: PlyrServer, alice: Artist, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, tmp_path: Path
 ) -> None:
     source = make_audio(tmp_path / "dupe.flac", "flac", freq=777)
     art = make_image(tmp_path / "art.heic", "heic", (600, 600))
@@ -293,7 +246,7 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, Path | None, int, str]]:
 
 
 async def test_bad_files_are_refused_and_leave_nothing(
-    plyr: PlyrServer, alice: Artist, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, tmp_path: Path
 ) -> None:
     async with alice.client(plyr) as http:
         for name, (audio, image, status, text) in _bad_files(tmp_path).items():
@@ -308,7 +261,7 @@ async def test_bad_files_are_refused_and_leave_nothing(
 
 
 async def test_oversized_upload_is_stopped_while_streaming(
-    plyr: PlyrServer, alice: Artist, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.wav"
     make_audio(big, "wav", seconds=60.0, sample_rate=48000)  # about 11 MB > the 8 MB limit
@@ -321,7 +274,9 @@ async def test_oversized_upload_is_stopped_while_streaming(
     assert temp_files(plyr) == []
 
 
-async def test_invalid_fields_are_refused(plyr: PlyrServer, alice: Artist, tmp_path: Path) -> None:
+async def test_invalid_fields_are_refused(
+    plyr: PlyrServer, alice: SignedIn, tmp_path: Path
+) -> None:
     source = make_audio(tmp_path / "fields.mp3", "mp3", freq=999)
     async with alice.client(plyr) as http:
         cases = {
@@ -337,7 +292,7 @@ async def test_invalid_fields_are_refused(plyr: PlyrServer, alice: Artist, tmp_p
 
 
 async def test_uploads_need_a_signed_in_artist_and_csrf(
-    plyr: PlyrServer, alice: Artist, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, tmp_path: Path
 ) -> None:
     source = make_audio(tmp_path / "anon.mp3", "mp3", freq=600)
     async with httpx.AsyncClient(base_url=plyr.url) as anonymous:
@@ -360,7 +315,7 @@ async def _point_sessions_at(plyr: PlyrServer, did: str, pds_url: str) -> None:
 
 
 async def test_pds_down_keeps_publishing_then_recovers(
-    plyr: PlyrServer, alice: Artist, atproto_net: Network, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, atproto_net: Network, tmp_path: Path
 ) -> None:
     source = make_audio(tmp_path / "patient.ogg", "ogg-opus", freq=450)
     await _point_sessions_at(plyr, alice.did, "http://127.0.0.1:9")  # nothing listens there
@@ -387,7 +342,7 @@ async def test_pds_down_keeps_publishing_then_recovers(
 
 
 async def test_failed_publish_can_be_retried(
-    plyr: PlyrServer, alice: Artist, atproto_net: Network, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, atproto_net: Network, tmp_path: Path
 ) -> None:
     source = make_audio(tmp_path / "retry.m4a", "m4a-aac", freq=470)
     await _point_sessions_at(plyr, alice.did, "http://127.0.0.1:9")
@@ -418,7 +373,7 @@ async def test_failed_publish_can_be_retried(
 
 
 async def test_edit_and_delete_only_by_the_owner(
-    plyr: PlyrServer, alice: Artist, bob: Artist, atproto_net: Network, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, bob: SignedIn, atproto_net: Network, tmp_path: Path
 ) -> None:
     source = make_audio(tmp_path / "edit.wav", "wav", freq=510)
     async with alice.client(plyr) as http:
@@ -467,7 +422,7 @@ async def test_edit_and_delete_only_by_the_owner(
 
 
 async def test_plays_count_once_and_only_after_the_threshold(
-    plyr: PlyrServer, alice: Artist, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, tmp_path: Path
 ) -> None:
     source = make_audio(tmp_path / "plays.mp3", "mp3", seconds=2.0, freq=640)
     async with alice.client(plyr) as http:
@@ -498,7 +453,7 @@ async def test_plays_count_once_and_only_after_the_threshold(
 
 
 async def test_browser_seeks_in_every_streamed_format(
-    plyr: PlyrServer, alice: Artist, browser: Browser, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, browser: Browser, tmp_path: Path
 ) -> None:
     """Each stream plyr serves plays and seeks in Chromium's <audio> (ranges, durations)."""
     track_ids: dict[str, int] = {}
@@ -538,7 +493,7 @@ async def test_browser_seeks_in_every_streamed_format(
 
 
 async def test_uploads_are_rate_limited_for_the_api_and_the_plain_form(
-    plyr: PlyrServer, alice: Artist, tmp_path: Path
+    plyr: PlyrServer, alice: SignedIn, tmp_path: Path
 ) -> None:
     notes = make_text(tmp_path / "notes.mp3")
     async with plyr.runtime.sessions() as db:  # this hour's earlier uploads count too

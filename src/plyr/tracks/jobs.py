@@ -28,6 +28,8 @@ from plyr.atproto.xrpc import (
 from plyr.auth.sessions import SessionEnded, repo_for, session_for
 from plyr.db.models import (
     Artist,
+    ListItem,
+    MusicList,
     PublishState,
     Tag,
     Track,
@@ -45,6 +47,8 @@ from plyr.media.probe import probe_audio
 from plyr.media.sniff import AudioFormat, sniff_audio
 from plyr.media.transcode import transcode, transcode_reason
 from plyr.runtime import Runtime
+from plyr.social import sync
+from plyr.social.lists import file_under_album
 from plyr.storage.base import put_content_addressed
 from plyr.tracks.records import track_record
 
@@ -271,6 +275,7 @@ async def _process(ctx: JobContext, runtime: Runtime, upload: Upload, stored: li
             db.add(track)
             await db.flush()
             await set_tags(db, track.id, list(fields.get("tags") or []))
+            await file_under_album(db, upload.artist_did, track.id, track.album, upload.session_id)
             row = await db.get(Upload, upload.id)
             assert row is not None
             row.track_id = track.id
@@ -400,16 +405,18 @@ async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str
         ) from exc
     except AuthenticationFailed as exc:
         raise SessionEnded(str(exc)) from exc
-    await _update(
-        runtime,
-        Track,
-        track_id,
-        publish_state=PublishState.published,
-        publish_error=None,
-        atproto_uri=ref.uri,
-        atproto_cid=ref.cid,
-        updated_at=utcnow(),
-    )
+    async with runtime.sessions() as db:
+        row = await db.get(Track, track_id)
+        if row is not None:
+            row.publish_state = PublishState.published
+            row.publish_error = None
+            row.atproto_uri, row.atproto_cid = ref.uri, ref.cid
+            row.updated_at = utcnow()
+            for item in await db.scalars(select(ListItem).where(ListItem.track_id == track_id)):
+                item.subject_uri, item.subject_cid = ref.uri, ref.cid
+            # Likes, comments and lists waiting for this track's CID can be written now.
+            await sync.track_published(db, track_id)
+        await db.commit()
     return {"uri": ref.uri, "cid": ref.cid}
 
 
@@ -439,7 +446,7 @@ async def delete_track_data(ctx: JobContext) -> dict[str, Any]:
 
 
 async def delete_unused(runtime: Runtime, keys: list[str]) -> int:
-    """Delete the stored objects no track refers to (content-addressed files are shared)."""
+    """Delete the stored objects no track or list refers to (content-addressed files are shared)."""
     removed = 0
     for key in dict.fromkeys(keys):
         async with runtime.sessions() as db:
@@ -455,6 +462,12 @@ async def delete_unused(runtime: Runtime, keys: list[str]) -> int:
                 )
                 .limit(1)
             )
+            if still_used is None:
+                still_used = await db.scalar(
+                    select(MusicList.id)
+                    .where(or_(MusicList.image_key == key, MusicList.thumbnail_key == key))
+                    .limit(1)
+                )
         if still_used is None:
             try:
                 removed += int(await runtime.storage.delete(key))

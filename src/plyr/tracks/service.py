@@ -16,10 +16,12 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from plyr.db.models import Artist, Job, Play, PublishState, Track, Upload, UploadStatus
+from plyr.db.models import Artist, Job, Play, PublishState, Track, Upload, UploadStatus, utcnow
 from plyr.errors import ServiceError
 from plyr.jobs.queue import enqueue, retry_failed
 from plyr.runtime import Runtime
+from plyr.social import sync
+from plyr.social.lists import file_under_album, lists_holding
 from plyr.tracks.jobs import set_tags, track_tags
 from plyr.tracks.uploads import (
     MAX_ALBUM,
@@ -173,10 +175,13 @@ async def edit_track(runtime: Runtime, track_id: int, did: str, changes: dict[st
     async with runtime.sessions() as db:
         track = await db.get(Track, track_id)
         assert track is not None
+        album_changed = "album" in values and values["album"] != track.album
         for name, value in values.items():
             setattr(track, name, value)
         if tags is not None:
             await set_tags(db, track_id, tags)
+        if album_changed:
+            await file_under_album(db, did, track_id, track.album)
         if track.publish_state != PublishState.processing:
             track.publish_state = PublishState.publishing
             track.publish_error = None
@@ -241,7 +246,12 @@ async def delete_track(runtime: Runtime, track_id: int, did: str, session_id: st
     async with runtime.sessions() as db:
         row = await db.get(Track, track_id)
         if row is not None:
+            holders = await lists_holding(db, track_id)
             await db.delete(row)
+            await db.flush()  # the list entries go with the track (ON DELETE CASCADE)
+            for holder in holders:
+                holder.updated_at = utcnow()
+                await sync.changed(db, holder, session_id)
         await enqueue(
             db,
             "track.delete",

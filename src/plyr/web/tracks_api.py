@@ -15,7 +15,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from plyr import ratelimit
 from plyr.db.models import PublishState, Track, Upload
 from plyr.media.artwork import process_artwork
 from plyr.media.errors import UnsafeImage, UnsupportedImage
@@ -26,10 +25,10 @@ from plyr.tracks import service
 from plyr.tracks.records import audio_url, image_url
 from plyr.tracks.uploads import accept_upload
 from plyr.web.auth import Caller, CallerDep, CsrfDep, OptionalCaller
-from plyr.web.auth_pages import client_address
 from plyr.web.deps import RuntimeDep
 from plyr.web.errors import ApiError
 from plyr.web.form_stream import receive_form
+from plyr.web.limits import enforce, limit_writes
 from plyr.web.streaming import serve_object
 
 log = logging.getLogger(__name__)
@@ -96,21 +95,12 @@ def track_out(runtime: Runtime, track: Track, tags: list[str]) -> TrackOut:
     )
 
 
-async def _limit(
-    runtime: Runtime, request: Request, did: str, kind: str, limit: int, window: int
-) -> None:
-    for bucket in (f"{kind}:did:{did}", f"{kind}:ip:{client_address(request)}"):
-        verdict = await ratelimit.hit(runtime, bucket, limit=limit, window_seconds=window)
-        if not verdict.allowed:
-            raise ApiError(
-                429, "rate_limited", f"too many requests; try again in {verdict.retry_after} s"
-            )
-
-
 async def receive_upload(request: Request, runtime: Runtime, caller: Caller) -> Upload:
     """Rate limit, stream the form to disk, accept it: the API and the plain form share it."""
     settings = runtime.settings
-    await _limit(runtime, request, caller.did, "upload", settings.rate_limit_uploads_per_hour, 3600)
+    await enforce(
+        runtime, request, caller.did, "upload", settings.rate_limit_uploads_per_hour, 3600
+    )
     form = await receive_form(
         request,
         settings.data_dir / "tmp",
@@ -197,9 +187,7 @@ async def edit_track(
     _csrf: CsrfDep,
 ) -> TrackOut:
     """Change the track's details; the record in your PDS is rewritten (same key)."""
-    await _limit(
-        runtime, request, caller.did, "write", runtime.settings.rate_limit_writes_per_minute, 60
-    )
+    await limit_writes(runtime, request, caller.did)
     track = await service.edit_track(
         runtime, track_id, caller.did, edit.model_dump(exclude_unset=True)
     )

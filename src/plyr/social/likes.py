@@ -1,0 +1,156 @@
+"""Likes: an `fm.plyr.like` record per liked track, and the user's liked list kept with them.
+
+Liking twice is one like; unliking what is not liked changes nothing. Each change and its
+sync jobs (the like, the liked list) are committed together.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from plyr.atproto.tid import next_tid
+from plyr.db.models import Artist, Like, ListItem, Preferences, Track, utcnow
+from plyr.errors import ServiceError
+from plyr.runtime import Runtime
+from plyr.social import sync
+from plyr.social.lists import MAX_ITEMS, liked_list
+
+
+async def like(runtime: Runtime, did: str, track_id: int, session_id: str | None = None) -> Like:
+    async with runtime.sessions() as db:
+        track = await db.get(Track, track_id)
+        if track is None:
+            raise ServiceError(404, "not_found", "no such track")
+        existing = await db.scalar(select(Like).where(Like.did == did, Like.track_id == track_id))
+        if existing is not None:
+            db.expunge(existing)
+            return existing
+        row = Like(did=did, track_id=track_id, rkey=next_tid())
+        db.add(row)
+        try:
+            await db.flush()
+        except IntegrityError:  # a double click raced us: the other request liked it
+            await db.rollback()
+            found = await db.scalar(select(Like).where(Like.did == did, Like.track_id == track_id))
+            if found is None:
+                raise
+            db.expunge(found)
+            return found
+        await sync.changed(db, row, session_id)
+        liked = await liked_list(db, did)
+        count = await db.scalar(select(func.count(ListItem.id)).where(ListItem.list_id == liked.id))
+        if (count or 0) < MAX_ITEMS:
+            # Newest first, as people expect of a liked list: the new track goes on top.
+            first = await db.scalar(
+                select(func.min(ListItem.position)).where(ListItem.list_id == liked.id)
+            )
+            db.add(
+                ListItem(
+                    list_id=liked.id,
+                    position=(first if first is not None else 1) - 1,
+                    subject_uri=track.atproto_uri or f"plyr:track:{track.id}",
+                    subject_cid=track.atproto_cid,
+                    track_id=track.id,
+                )
+            )
+            liked.updated_at = utcnow()
+            await sync.changed(db, liked, session_id)
+        await db.commit()
+        db.expunge(row)
+        return row
+
+
+async def unlike(runtime: Runtime, did: str, track_id: int, session_id: str | None = None) -> bool:
+    async with runtime.sessions() as db:
+        row = await db.scalar(select(Like).where(Like.did == did, Like.track_id == track_id))
+        if row is None:
+            return False
+        rkey = row.rkey
+        await db.delete(row)
+        await sync.removed(db, "like", did, rkey, session_id)
+        liked = await liked_list(db, did)
+        items = await db.execute(
+            select(ListItem).where(ListItem.list_id == liked.id, ListItem.track_id == track_id)
+        )
+        dropped = False
+        for item in items.scalars():
+            await db.delete(item)
+            dropped = True
+        if dropped:
+            liked.updated_at = utcnow()
+            await sync.changed(db, liked, session_id)
+        await db.commit()
+        return True
+
+
+async def is_liked(runtime: Runtime, did: str | None, track_ids: list[int]) -> set[int]:
+    if did is None or not track_ids:
+        return set()
+    async with runtime.sessions() as db:
+        rows = await db.execute(
+            select(Like.track_id).where(Like.did == did, Like.track_id.in_(track_ids))
+        )
+        return set(rows.scalars())
+
+
+async def like_counts(runtime: Runtime, track_ids: list[int]) -> dict[int, int]:
+    if not track_ids:
+        return {}
+    async with runtime.sessions() as db:
+        rows = await db.execute(
+            select(Like.track_id, func.count(Like.id))
+            .where(Like.track_id.in_(track_ids))
+            .group_by(Like.track_id)
+        )
+        return {track_id: count for track_id, count in rows}
+
+
+async def likers(runtime: Runtime, track_id: int, limit: int = 50) -> list[Artist]:
+    """Who liked a track, most recent first."""
+    async with runtime.sessions() as db:
+        rows = await db.execute(
+            select(Artist)
+            .join(Like, Like.did == Artist.did)
+            .where(Like.track_id == track_id)
+            .order_by(Like.created_at.desc(), Like.id.desc())
+            .limit(limit)
+        )
+        found = list(rows.scalars())
+        db.expunge_all()
+        return found
+
+
+async def liked_tracks(runtime: Runtime, did: str) -> list[Track]:
+    """The user's liked tracks in their liked list's order (published tracks only)."""
+    async with runtime.sessions() as db:
+        liked = await liked_list(db, did)
+        await db.commit()
+        rows = await db.execute(
+            select(Track)
+            .join(ListItem, ListItem.track_id == Track.id)
+            .options(selectinload(Track.artist))
+            .where(ListItem.list_id == liked.id, Track.atproto_uri.is_not(None))
+            .order_by(ListItem.position, ListItem.id)
+        )
+        found = list(rows.scalars())
+        # Likes made by another client are not in the list: show them after it.
+        listed = {track.id for track in found}
+        extra = await db.execute(
+            select(Track)
+            .join(Like, Like.track_id == Track.id)
+            .options(selectinload(Track.artist))
+            .where(Like.did == did, Track.atproto_uri.is_not(None))
+            .order_by(Like.created_at.desc())
+        )
+        found += [track for track in extra.scalars() if track.id not in listed]
+        db.expunge_all()
+        return found
+
+
+async def liked_page_visible(runtime: Runtime, did: str) -> bool:
+    """Whether the user lets others see their liked tracks (`/liked/{handle}`)."""
+    async with runtime.sessions() as db:
+        shown = await db.scalar(select(Preferences.show_liked).where(Preferences.did == did))
+        return bool(shown)
