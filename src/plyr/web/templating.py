@@ -17,6 +17,9 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.globals["plyr_version"] = plyr.__version__
+# Whether artwork (a stored key or an external URL) is shown blurred to this viewer.
+# TEMPORARY placeholder: the sensitive-artwork work replaces it (takes the image, returns bool).
+templates.env.globals["hide_art"] = lambda *_args, **_kw: False
 
 
 def render(
