@@ -31,13 +31,16 @@ def _free_port() -> int:
 
 
 @asynccontextmanager
-async def running_plyr(settings: Settings, *, worker: bool = False) -> AsyncIterator[PlyrServer]:
+async def running_plyr(
+    settings: Settings, *, worker: bool = False, ingest: bool = False
+) -> AsyncIterator[PlyrServer]:
     """Serve `settings` (its public_url is replaced by the port chosen here); `worker` also
-    runs the job worker in the same process, as `plyr serve` does."""
+    runs the job worker and `ingest` the firehose follower in the same process, as
+    `plyr serve` does."""
     port = _free_port()
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     await migrate.upgrade_async(settings.effective_database_url)
-    app = create_app(settings, run_worker=worker, run_ingest=False)
+    app = create_app(settings, run_worker=worker, run_ingest=ingest)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -1,0 +1,250 @@
+"""Indexing likes, comments, lists and profiles that arrive through the firehose.
+
+Records written by another client are indexed like plyr's own; deletions remove them. A
+record plyr wrote comes back too: it matches its row (same rkey and CID) and changes
+nothing. A row with a local change still on its way to the PDS (`pending`) is left alone:
+the sync job will make the PDS match it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.artists import sync_artist
+from plyr.atproto.firehose import RecordEvent
+from plyr.atproto.lexicon import LexiconValidationError
+from plyr.atproto.syntax import parse_datetime
+from plyr.db.models import (
+    Artist,
+    Comment,
+    Like,
+    ListItem,
+    ListType,
+    MusicList,
+    Profile,
+    RecordState,
+    SyncedRecord,
+    Track,
+    utcnow,
+)
+from plyr.ingest import record_handler
+from plyr.runtime import Runtime
+from plyr.social.lists import album_key
+
+log = logging.getLogger(__name__)
+
+
+def _valid(runtime: Runtime, event: RecordEvent) -> dict[str, Any] | None:
+    record = event.record or {}
+    try:
+        runtime.lexicons.validate_record(event.collection, record)
+    except LexiconValidationError as exc:
+        log.info("skipping %s: not a valid record (%s)", event.uri, exc)
+        return None
+    return record
+
+
+def _when(value: object) -> datetime:
+    try:
+        return parse_datetime(str(value))
+    except (TypeError, ValueError):
+        return utcnow()
+
+
+async def _ensure_artist(runtime: Runtime, db: AsyncSession, did: str) -> bool:
+    """The author must have a row; someone plyr never saw is looked up (DID document)."""
+    if await db.get(Artist, did) is not None:
+        return True
+    try:
+        await sync_artist(runtime, did)
+    except Exception as exc:  # an unresolvable DID: nothing to attach the record to
+        log.info("skipping a record of %s: cannot resolve the author (%s)", did, exc)
+        return False
+    return True
+
+
+async def _track_by_uri(db: AsyncSession, uri: object) -> Track | None:
+    if not isinstance(uri, str):
+        return None
+    return await db.scalar(select(Track).where(Track.atproto_uri == uri))
+
+
+async def _existing(
+    db: AsyncSession, model: type[SyncedRecord], event: RecordEvent
+) -> tuple[bool, Any]:
+    """(skip, row): skip when a local change is pending (the sync job will overwrite the
+    PDS) or when the row already holds this version (plyr's own write coming back)."""
+    row = await db.scalar(select(model).where(model.did == event.did, model.rkey == event.rkey))
+    if row is not None and (
+        row.record_state == RecordState.pending or row.atproto_cid == event.cid
+    ):
+        return True, row
+    return False, row
+
+
+def _published(row: SyncedRecord, event: RecordEvent) -> None:
+    row.atproto_uri = event.uri
+    row.atproto_cid = event.cid
+    row.record_state = RecordState.published
+    row.record_error = None
+
+
+async def _remove(db: AsyncSession, model: type[SyncedRecord], event: RecordEvent) -> None:
+    await db.execute(
+        delete(model).where(
+            model.did == event.did,
+            model.rkey == event.rkey,
+            model.record_state != RecordState.pending,
+        )
+    )
+
+
+async def _commit(db: AsyncSession, event: RecordEvent) -> None:
+    try:
+        await db.commit()
+    except IntegrityError as exc:  # e.g. a second like of one track: the first one counts
+        await db.rollback()
+        log.info("skipping %s: it conflicts with what is indexed (%s)", event.uri, exc.orig)
+
+
+@record_handler("like")
+async def index_like(runtime: Runtime, event: RecordEvent) -> None:
+    async with runtime.sessions() as db:
+        if event.action == "delete":
+            await _remove(db, Like, event)
+            return await _commit(db, event)
+        record = _valid(runtime, event)
+        if record is None or not await _ensure_artist(runtime, db, event.did):
+            return None
+        skip, row = await _existing(db, Like, event)
+        if skip:
+            return None
+        subject = record["subject"]
+        track = await _track_by_uri(db, subject.get("uri"))
+        if track is None:
+            log.info("skipping %s: it likes a track plyr does not know", event.uri)
+            return None
+        like: Like | None = row
+        if like is None:
+            like = Like(did=event.did, rkey=event.rkey, track_id=track.id, sync_version=1)
+            db.add(like)
+        like.track_id = track.id
+        like.subject_cid = subject.get("cid")
+        like.created_at = _when(record.get("createdAt"))
+        _published(like, event)
+        await _commit(db, event)
+    return None
+
+
+@record_handler("comment")
+async def index_comment(runtime: Runtime, event: RecordEvent) -> None:
+    async with runtime.sessions() as db:
+        if event.action == "delete":
+            await _remove(db, Comment, event)
+            return await _commit(db, event)
+        record = _valid(runtime, event)
+        if record is None or not await _ensure_artist(runtime, db, event.did):
+            return None
+        skip, row = await _existing(db, Comment, event)
+        if skip:
+            return None
+        subject = record["subject"]
+        track = await _track_by_uri(db, subject.get("uri"))
+        if track is None:
+            log.info("skipping %s: it comments on a track plyr does not know", event.uri)
+            return None
+        comment: Comment | None = row
+        if comment is None:
+            comment = Comment(did=event.did, rkey=event.rkey, track_id=track.id, sync_version=1)
+            db.add(comment)
+        comment.track_id = track.id
+        comment.subject_cid = subject.get("cid")
+        comment.text = str(record["text"])
+        comment.timestamp_ms = int(record["timestampMs"])
+        comment.created_at = _when(record.get("createdAt"))
+        comment.updated_at = _when(record["updatedAt"]) if record.get("updatedAt") else None
+        _published(comment, event)
+        await _commit(db, event)
+    return None
+
+
+@record_handler("list")
+async def index_list(runtime: Runtime, event: RecordEvent) -> None:
+    async with runtime.sessions() as db:
+        if event.action == "delete":
+            await _remove(db, MusicList, event)
+            return await _commit(db, event)
+        record = _valid(runtime, event)
+        if record is None or not await _ensure_artist(runtime, db, event.did):
+            return None
+        skip, row = await _existing(db, MusicList, event)
+        if skip:
+            return None
+        try:
+            list_type = ListType(str(record.get("listType") or "playlist"))
+        except ValueError:
+            list_type = ListType.playlist  # an unknown kind of list reads best as a playlist
+        name = str(record.get("name") or "")[:256] or None
+        music_list: MusicList | None = row
+        if music_list is None:
+            music_list = MusicList(
+                did=event.did, rkey=event.rkey, list_type=list_type, sync_version=1
+            )
+            db.add(music_list)
+        music_list.list_type = list_type
+        music_list.name = name
+        music_list.unique_key = {
+            ListType.album: album_key(name or event.rkey),
+            ListType.liked: "liked",
+        }.get(list_type)
+        music_list.created_at = _when(record.get("createdAt"))
+        music_list.updated_at = _when(record.get("updatedAt") or record.get("createdAt"))
+        _published(music_list, event)
+        await db.flush()
+        await db.execute(delete(ListItem).where(ListItem.list_id == music_list.id))
+        for position, item in enumerate(record.get("items") or []):
+            subject = item.get("subject") or {}
+            track = await _track_by_uri(db, subject.get("uri"))
+            db.add(
+                ListItem(
+                    list_id=music_list.id,
+                    position=position,
+                    subject_uri=str(subject.get("uri")),
+                    subject_cid=subject.get("cid"),
+                    track_id=track.id if track is not None else None,
+                )
+            )
+        await _commit(db, event)
+    return None
+
+
+@record_handler("actor.profile")
+async def index_profile(runtime: Runtime, event: RecordEvent) -> None:
+    if event.rkey != "self":
+        return None
+    async with runtime.sessions() as db:
+        if event.action == "delete":
+            await _remove(db, Profile, event)
+            return await _commit(db, event)
+        record = _valid(runtime, event)
+        if record is None or not await _ensure_artist(runtime, db, event.did):
+            return None
+        skip, row = await _existing(db, Profile, event)
+        if skip:
+            return None
+        profile: Profile | None = row
+        if profile is None:
+            profile = Profile(did=event.did, rkey="self", sync_version=1)
+            db.add(profile)
+        profile.bio = str(record.get("bio") or "") or None
+        profile.created_at = _when(record.get("createdAt"))
+        profile.updated_at = _when(record.get("updatedAt") or record.get("createdAt"))
+        _published(profile, event)
+        await _commit(db, event)
+    return None
