@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from plyr.atproto.tid import next_tid
-from plyr.db.models import Artist, Like, ListItem, Preferences, Track, utcnow
+from plyr.db.models import Artist, Like, ListItem, ListType, MusicList, Preferences, Track, utcnow
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.social import sync
@@ -125,16 +125,19 @@ async def likers(runtime: Runtime, track_id: int, limit: int = 50) -> list[Artis
 async def liked_tracks(runtime: Runtime, did: str) -> list[Track]:
     """The user's liked tracks in their liked list's order (published tracks only)."""
     async with runtime.sessions() as db:
-        liked = await liked_list(db, did)
-        await db.commit()
-        rows = await db.execute(
-            select(Track)
-            .join(ListItem, ListItem.track_id == Track.id)
-            .options(selectinload(Track.artist))
-            .where(ListItem.list_id == liked.id, Track.atproto_uri.is_not(None))
-            .order_by(ListItem.position, ListItem.id)
+        liked_id = await db.scalar(
+            select(MusicList.id).where(MusicList.did == did, MusicList.list_type == ListType.liked)
         )
-        found = list(rows.scalars())
+        found: list[Track] = []
+        if liked_id is not None:  # reading never makes the list: the first like does
+            rows = await db.execute(
+                select(Track)
+                .join(ListItem, ListItem.track_id == Track.id)
+                .options(selectinload(Track.artist))
+                .where(ListItem.list_id == liked_id, Track.atproto_uri.is_not(None))
+                .order_by(ListItem.position, ListItem.id)
+            )
+            found = list(rows.scalars())
         # Likes made by another client are not in the list: show them after it.
         listed = {track.id for track in found}
         extra = await db.execute(

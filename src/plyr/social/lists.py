@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from plyr.atproto.lexicon import grapheme_length
 from plyr.atproto.tid import next_tid
 from plyr.db.models import ListItem, ListType, MusicList, Track, utcnow
 from plyr.errors import ServiceError
@@ -22,14 +23,26 @@ from plyr.social import sync
 
 MAX_ITEMS = 500  # the lexicon's limit
 MAX_NAME = 256
+MAX_NAME_GRAPHEMES = 64  # the lexicon's other limit on `name`: a longer one fails to publish
 
 
 def _clean_name(name: str | None) -> str:
     cleaned = " ".join((name or "").split())
     if not cleaned:
         raise ServiceError(422, "invalid_name", "give the list a name")
-    if len(cleaned) > MAX_NAME or len(cleaned.encode()) > MAX_NAME:
-        raise ServiceError(422, "invalid_name", f"names are at most {MAX_NAME} characters")
+    if len(cleaned.encode()) > MAX_NAME or grapheme_length(cleaned) > MAX_NAME_GRAPHEMES:
+        raise ServiceError(
+            422, "invalid_name", f"names are at most {MAX_NAME_GRAPHEMES} characters"
+        )
+    return cleaned
+
+
+def _display_name(name: str) -> str:
+    """An album name from a track's album field (up to 256 characters), cut to what the
+    list record holds; the full name still keys the album (`album_key`)."""
+    cleaned = " ".join(name.split())
+    while len(cleaned.encode()) > MAX_NAME or grapheme_length(cleaned) > MAX_NAME_GRAPHEMES:
+        cleaned = cleaned[:-1]
     return cleaned
 
 
@@ -369,7 +382,7 @@ async def file_under_album(
         target = MusicList(
             did=did,
             list_type=ListType.album,
-            name=" ".join(album.split())[:MAX_NAME],
+            name=_display_name(album),
             unique_key=wanted,
             rkey=next_tid(),
         )
