@@ -31,7 +31,6 @@ from plyr.db.models import (
     utcnow,
 )
 from plyr.social import comments
-from plyr.social.repair import repair_records
 from tests.conftest import make_settings
 from tests.support.audio import make_audio
 from tests.support.databases import clear_tables
@@ -304,7 +303,10 @@ async def test_repair_republishes_missing_and_failed_records(
         )
         await db.commit()
 
-    counts = await repair_records(plyr.runtime, alice.did, alice.session_id)
+    async with alice.client(plyr) as http:
+        answer = await http.post("/api/records/repair")
+    assert answer.status_code == 200, answer.text
+    counts = answer.json()
     assert counts["missing"] >= 1, counts
     assert counts["failed"] >= 1, counts
 

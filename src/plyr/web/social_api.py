@@ -28,6 +28,7 @@ from plyr.social import comments, likes, lists, profiles
 from plyr.social.comments import MAX_TEXT
 from plyr.social.lists import MAX_ITEMS
 from plyr.social.profiles import MAX_BIO
+from plyr.social.repair import repair_records
 from plyr.tracks import service as tracks
 from plyr.tracks.records import audio_url, image_url
 from plyr.web.auth import Caller, CallerDep, CsrfDep, OptionalCaller
@@ -598,3 +599,20 @@ async def liked_tracks(handle: str, runtime: RuntimeDep, caller: OptionalCaller)
         raise ApiError(404, "liked_private", f"@{artist.handle} keeps their liked tracks private")
     found = await likes.liked_tracks(runtime, artist.did)
     return LikedOut(user=person(artist), tracks=[track_summary(runtime, t) for t in found])
+
+
+class RepairOut(BaseModel):
+    checked: int
+    missing: int
+    failed: int
+
+
+@router.post("/api/records/repair")
+async def repair(
+    request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+) -> RepairOut:
+    """Read back every record plyr indexes for you; republish (same key) what your PDS lost
+    and what failed to publish. 503 when your PDS cannot be read (nothing changes)."""
+    await limit_writes(runtime, request, caller.did)
+    counts = await repair_records(runtime, caller.did, caller.session.id)
+    return RepairOut(**counts)
