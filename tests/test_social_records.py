@@ -590,3 +590,17 @@ async def test_bad_input(plyr: PlyrServer, alice: SignedIn, tracks: list[dict[st
         no_csrf = await http.post(f"/api/tracks/{track_id}/like", headers={"X-CSRF-Token": ""})
         assert no_csrf.status_code == 403
         assert (await http.get(f"/api/tracks/{track_id}/social")).json()["liked"] is False
+
+
+# --- tags --------------------------------------------------------------------------------
+
+
+async def test_tag_counts(plyr: PlyrServer, alice: SignedIn, tracks: list[dict[str, Any]]) -> None:
+    async with alice.client(plyr) as http:
+        for track, tags in zip(tracks, (["ambient", "field"], ["ambient"], []), strict=True):
+            edited = await http.patch(f"/api/tracks/{track['id']}", json={"tags": tags})
+            assert edited.status_code == 200, edited.text
+        counted = {row["name"]: row["tracks"] for row in (await http.get("/api/tags")).json()}
+        assert counted["ambient"] == 2
+        assert counted["field"] == 1
+        assert (await http.get("/api/tags", params={"limit": 0})).status_code == 422

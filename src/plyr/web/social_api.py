@@ -29,6 +29,7 @@ from plyr.social.comments import MAX_TEXT
 from plyr.social.lists import MAX_ITEMS
 from plyr.social.profiles import MAX_BIO
 from plyr.social.repair import repair_records
+from plyr.social.tags import tag_counts
 from plyr.tracks import service as tracks
 from plyr.tracks.records import audio_url, image_url
 from plyr.web.auth import Caller, CallerDep, CsrfDep, OptionalCaller
@@ -616,3 +617,17 @@ async def repair(
     await limit_writes(runtime, request, caller.did)
     counts = await repair_records(runtime, caller.did, caller.session.id)
     return RepairOut(**counts)
+
+
+class TagCount(BaseModel):
+    name: str
+    tracks: int
+
+
+@router.get("/api/tags")
+async def tags(
+    runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[TagCount]:
+    """Tags in use and how many published tracks carry each, most used first."""
+    counted = await tag_counts(runtime, limit=limit)
+    return [TagCount(name=name, tracks=count) for name, count in counted]
