@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext, Page, Response
 from sqlalchemy import select
 
 from plyr.atproto.devnet import Network
@@ -306,10 +306,17 @@ async def test_accent_colour_and_player_preferences_persist(
 ) -> None:
     page = await listener.new_page()
     await page.goto(f"{plyr.url}/settings")
-    await page.get_by_label("accent colour").fill("#ff8800")
+
+    # Signed in, each change is saved on the server as it is made (wait for each save).
+    def saved(response: Response) -> bool:
+        return response.url.endswith("/api/preferences") and response.request.method == "PATCH"
+
+    async with page.expect_response(saved):
+        await page.get_by_label("accent colour").fill("#ff8800")
     accent = "getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()"
     assert await page.evaluate(accent) == "#ff8800"
-    await page.get_by_label("play the next track when one ends").uncheck()
+    async with page.expect_response(saved):
+        await page.get_by_label("play the next track when one ends").uncheck()
     await page.reload()
     assert await page.evaluate(accent) == "#ff8800"  # applied before first paint, every page
     assert not await page.get_by_label("play the next track when one ends").is_checked()

@@ -24,6 +24,8 @@ from plyr.logs import configure_logging
 app = typer.Typer(help="plyr: music streaming on the AT Protocol.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+moderation_app = typer.Typer(help="Moderation: sensitive artwork.", no_args_is_help=True)
+app.add_typer(moderation_app, name="moderation")
 
 log = logging.getLogger("plyr")
 
@@ -356,6 +358,63 @@ def db_current() -> None:
 
         _die(_describe_db_error(settings.effective_database_url, exc))
     typer.echo(f"database: {current or 'empty'}  code: {migrate.head_revision()}")
+
+
+def _moderate(action: Callable[[Runtime], Awaitable[Any]]) -> Any:
+    """Run one moderation action against the configured database."""
+    from plyr.errors import ServiceError
+    from plyr.runtime import Runtime
+
+    settings = _settings()
+
+    async def run() -> Any:
+        runtime = Runtime.open(settings)
+        try:
+            return await action(runtime)
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(run())
+    except ServiceError as exc:
+        _die(exc.message)
+
+
+@moderation_app.command("flag-image")
+def flag_image(
+    image: Annotated[str, typer.Argument(help="a stored key, plyr's /images/{id} URL, or a URL")],
+    reason: Annotated[str | None, typer.Option(help="why, for the other operators")] = None,
+) -> None:
+    """Flag artwork as sensitive: blurred unless the viewer opted in; no link previews."""
+    from plyr.social import sensitive
+
+    row = _moderate(lambda runtime: sensitive.flag(runtime, image, reason, by="cli"))
+    typer.echo(f"flagged {row.target}")
+
+
+@moderation_app.command("unflag-image")
+def unflag_image(
+    image: Annotated[str, typer.Argument(help="the key or URL as it was flagged")],
+) -> None:
+    """Clear a sensitive-artwork flag."""
+    from plyr.social import sensitive
+
+    if not _moderate(lambda runtime: sensitive.unflag(runtime, image)):
+        _die(f"{image} is not flagged")
+    typer.echo(f"unflagged {image}")
+
+
+@moderation_app.command("list-images")
+def list_images() -> None:
+    """Every flagged image, newest first."""
+    from plyr.social import sensitive
+
+    rows = _moderate(sensitive.list_flagged)
+    if not rows:
+        typer.echo("no flagged images")
+    for row in rows:
+        when = row.created_at.strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"{when}  {row.target}  {row.reason or ''}  ({row.flagged_by or '?'})")
 
 
 def main() -> None:

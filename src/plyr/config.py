@@ -6,13 +6,14 @@ nothing else to install. Secrets are `SecretStr` so they never print by accident
 
 from __future__ import annotations
 
+import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
@@ -120,6 +121,11 @@ class Settings(BaseSettings):
     rate_limit_writes_per_minute: int = Field(default=120, ge=1)
     rate_limit_uploads_per_hour: int = Field(default=60, ge=1)
 
+    admin_dids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="DIDs allowed to use the admin API (sensitive artwork): comma or JSON list",
+    )
+
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
 
@@ -130,6 +136,20 @@ class Settings(BaseSettings):
         if len(parts) < 2 or not all(part.isascii() and part.isalnum() for part in parts):
             raise ValueError("must be a reverse domain name such as fm.plyr")
         return value.lower()
+
+    @field_validator("admin_dids", mode="before")
+    @classmethod
+    def _did_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            dids = [str(item).strip() for item in value if str(item).strip()]
+            for did in dids:
+                if not did.startswith("did:") or len(did.split(":")) < 3:
+                    raise ValueError(f"{did!r} is not a DID (did:plc:… or did:web:…)")
+            return dids
+        return value
 
     @field_validator("plc_url", "ingest_url")
     @classmethod

@@ -28,6 +28,8 @@ from plyr.web import (
     queue_api,
     settings_pages,
     sharing,
+    social_api,
+    social_pages,
     track_pages,
     tracks_api,
 )
@@ -117,7 +119,9 @@ def create_app(
     app.include_router(settings_pages.router)
     app.include_router(tracks_api.router)
     app.include_router(queue_api.router)
+    app.include_router(social_api.router)
     app.include_router(sharing.router)
+    app.include_router(social_pages.router)
     app.include_router(track_pages.router)
     app.include_router(pages.router)
     return app

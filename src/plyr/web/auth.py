@@ -13,10 +13,13 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from sqlalchemy import select
 
 from plyr.auth.sessions import COOKIE_NAME, TOKEN_PREFIX, csrf_token, find_session
-from plyr.db.models import Artist, AuthSession
+from plyr.db.models import Artist, AuthSession, Preferences
 from plyr.runtime import Runtime
+from plyr.social import sensitive
+from plyr.social.preferences import PreferencesView, preferences_view
 from plyr.web.deps import RuntimeDep
 from plyr.web.errors import ApiError
 
@@ -37,6 +40,8 @@ class Caller:
     via: Literal["cookie", "token"]
     handle: str
     display_name: str | None
+    # The caller's saved preferences (defaults when none), loaded with the artist row.
+    preferences: PreferencesView | None = None
 
     @property
     def did(self) -> str:
@@ -71,6 +76,9 @@ async def current_caller(request: Request, runtime: RuntimeDep) -> Caller | None
             if session is not None:
                 caller = await _caller(runtime, session, "cookie")
     request.state.caller = caller
+    request.state.prefs = caller.preferences if caller is not None else None
+    # Pages that show artwork ask the sensitive-image snapshot; keep it fresh (cheap when it is).
+    await sensitive.refresh_if_stale(runtime)
     return caller
 
 
@@ -78,9 +86,22 @@ async def _caller(
     runtime: Runtime, session: AuthSession, via: Literal["cookie", "token"]
 ) -> Caller:
     async with runtime.sessions() as db:
-        artist = await db.get(Artist, session.did)
+        found = (
+            await db.execute(
+                select(Artist, Preferences)
+                .outerjoin(Preferences, Preferences.did == Artist.did)
+                .where(Artist.did == session.did)
+            )
+        ).first()
+    artist, saved = (found[0], found[1]) if found is not None else (None, None)
     handle = artist.handle if artist else session.did
-    return Caller(session, via, handle, artist.display_name if artist else None)
+    return Caller(
+        session,
+        via,
+        handle,
+        artist.display_name if artist else None,
+        preferences_view(saved),
+    )
 
 
 OptionalCaller = Annotated[Caller | None, Depends(current_caller)]

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plyr.errors import ServiceError
 from plyr.logs import request_id_var
-from plyr.web.templating import templates
+from plyr.web.templating import render
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +55,29 @@ def error_response(
         if details:
             body["details"] = details
         return JSONResponse({"error": body}, status_code=status, headers=headers)
-    return templates.TemplateResponse(
+    # render() adds who is signed in (when known), so the header stays the same on errors.
+    response = render(
         request,
         "error.html",
         {"status": status, "code": code, "message": message, "request_id": request_id},
         status_code=status,
-        headers=headers,
     )
+    response.headers.update(headers or {})
+    return response
+
+
+async def _resolve_caller(request: Request) -> None:
+    """An unknown address runs no route, so nothing looked at the cookie yet: look now, so
+    the 404 page shows the signed-in header (and never fails because of it)."""
+    from plyr.web.auth import current_caller  # here: auth imports this module's ApiError
+
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        return
+    try:
+        await current_caller(request, runtime)
+    except Exception:
+        request.state.caller = None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -74,6 +90,8 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and message == "Not Found":
             message = "there is nothing at this address"
+            if not wants_json(request):
+                await _resolve_caller(request)
         return error_response(
             request,
             exc.status_code,

@@ -7,8 +7,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
 from plyr.db.models import Artist, PublishState, Track
-from plyr.web.auth import OptionalCaller
-from plyr.web.deps import SessionDep
+from plyr.runtime import Runtime
+from plyr.web.auth import Caller, OptionalCaller
+from plyr.web.deps import RuntimeDep
+from plyr.web.social_pages import hidden_tags_for, row_extras, without_hidden
 from plyr.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -16,26 +18,43 @@ router = APIRouter(include_in_schema=False)
 HOME_TRACKS = 50
 
 
-@router.get("/", response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep, caller: OptionalCaller) -> HTMLResponse:
-    tracks = (
-        await session.execute(
-            select(Track)
-            .where(Track.publish_state == PublishState.published)
-            .order_by(Track.created_at.desc(), Track.id.desc())
-            .limit(HOME_TRACKS)
+async def home_page(request: Request, runtime: Runtime, caller: Caller | None) -> HTMLResponse:
+    """The latest tracks, less those carrying a tag the viewer hides."""
+    show_all = request.query_params.get("tags") == "all"
+    async with runtime.sessions() as session:
+        tracks = list(
+            (
+                await session.execute(
+                    select(Track)
+                    .where(Track.publish_state == PublishState.published)
+                    .order_by(Track.created_at.desc(), Track.id.desc())
+                    .limit(HOME_TRACKS)
+                )
+            ).scalars()
         )
-    ).scalars()
-    artist_count = await session.scalar(select(func.count()).select_from(Artist))
-    track_count = await session.scalar(
-        select(func.count()).select_from(Track).where(Track.publish_state == PublishState.published)
-    )
+        artist_count = await session.scalar(select(func.count()).select_from(Artist))
+        track_count = await session.scalar(
+            select(func.count())
+            .select_from(Track)
+            .where(Track.publish_state == PublishState.published)
+        )
+    hidden = await hidden_tags_for(runtime, caller)
+    shown = tracks if show_all else await without_hidden(runtime, tracks, hidden)
     return render(
         request,
         "home.html",
         {
-            "tracks": list(tracks),
+            "tracks": shown,
+            "hidden_tags": hidden,
+            "hidden_count": len(tracks) - len(shown),
+            "show_all": show_all,
             "track_count": track_count or 0,
             "artist_count": artist_count or 0,
+            **await row_extras(runtime, shown, caller),
         },
     )
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, runtime: RuntimeDep, caller: OptionalCaller) -> HTMLResponse:
+    return await home_page(request, runtime, caller)

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from plyr.errors import ServiceError
 from plyr.tracks import service
+from plyr.web import social_pages
 from plyr.web.auth import BrowserDep, CsrfDep, OptionalCaller
 from plyr.web.deps import RuntimeDep
 from plyr.web.templating import render
@@ -89,7 +90,16 @@ async def track_page(
     track = await playable_track(runtime, track_id, caller)
     owner = caller is not None and caller.did == track.artist_did
     view = track_out(runtime, track, await service.tags_of(runtime, track_id))
-    return render(request, "track.html", {"title": track.title, "track": view, "owner": owner})
+    return render(
+        request,
+        "track.html",
+        {
+            "title": track.title,
+            "track": view,
+            "owner": owner,
+            **await social_pages.track_social(runtime, track, caller),
+        },
+    )
 
 
 @router.post("/tracks/{track_id}/edit")
@@ -129,19 +139,36 @@ async def publish_from_page(
 
 
 @router.get("/artists/{handle_or_did}", response_class=HTMLResponse)
-async def artist_page(handle_or_did: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    """An artist's profile and published tracks."""
+async def artist_page(
+    handle_or_did: str, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+) -> HTMLResponse:
+    """An artist's profile, published tracks, albums, playlists and (if shown) likes."""
     artist = await service.find_artist(runtime, handle_or_did)
     tracks = await service.artist_tracks(runtime, artist.did, include_unpublished=False)
+    social = await social_pages.artist_social(runtime, artist)
     return render(
         request,
         "artist.html",
-        {"title": artist.display_name or artist.handle, "artist": artist, "tracks": tracks},
+        {
+            "title": artist.display_name or artist.handle,
+            "artist": artist,
+            "tracks": tracks,
+            **social,
+            **await social_pages.row_extras(runtime, tracks + social["liked_tracks"], caller),
+        },
     )
 
 
 @router.get("/portal", response_class=HTMLResponse)
-async def portal(request: Request, runtime: RuntimeDep, caller: BrowserDep) -> HTMLResponse:
-    """The signed-in artist's own tracks, in every state."""
-    tracks = await service.artist_tracks(runtime, caller.did, include_unpublished=True)
-    return render(request, "portal.html", {"title": "my tracks", "tracks": tracks})
+async def portal(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: BrowserDep,
+    done: Annotated[str | None, Query(max_length=32)] = None,
+) -> HTMLResponse:
+    """The signed-in artist's own tracks, in every state, and their account: bio, repairing
+    records, deleting the account (those forms post to plyr.web.settings_pages)."""
+    from plyr.web.settings_pages import PORTAL_NOTICES, portal_context
+
+    notice = PORTAL_NOTICES.get(done or "")
+    return render(request, "portal.html", await portal_context(runtime, caller, notice=notice))
