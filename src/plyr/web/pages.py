@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from plyr.db.models import Artist, PublishState, Track
 from plyr.runtime import Runtime
+from plyr.social.tags import without_hidden
 from plyr.web.auth import Caller, OptionalCaller
 from plyr.web.deps import RuntimeDep
-from plyr.web.social_pages import hidden_tags_for, row_extras, without_hidden
+from plyr.web.social_pages import hidden_tags_for, row_extras
 from plyr.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -24,14 +24,11 @@ from plyr.db.models import (
     Artist,
     ListType,
     MusicList,
-    PublishState,
-    Tag,
     Track,
-    TrackTag,
 )
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
-from plyr.social import comments, likes, lists, preferences, profiles
+from plyr.social import comments, likes, lists, preferences, profiles, tags
 from plyr.tracks import service
 from plyr.web.auth import BrowserDep, Caller, CsrfDep, OptionalCaller
 from plyr.web.deps import RuntimeDep
@@ -130,29 +127,6 @@ async def hidden_tags_for(runtime: Runtime, caller: Caller | None) -> list[str]:
     if caller is None:
         return list(DEFAULT_HIDDEN_TAGS)
     return list((await preferences.get_preferences(runtime, caller.did)).hidden_tags)
-
-
-async def tracks_with_tags(runtime: Runtime, track_ids: Sequence[int]) -> dict[int, set[str]]:
-    if not track_ids:
-        return {}
-    async with runtime.sessions() as db:
-        rows = await db.execute(
-            select(TrackTag.track_id, Tag.name)
-            .join(Tag, Tag.id == TrackTag.tag_id)
-            .where(TrackTag.track_id.in_(list(track_ids)))
-        )
-        found: dict[int, set[str]] = {}
-        for track_id, name in rows:
-            found.setdefault(track_id, set()).add(name)
-        return found
-
-
-async def without_hidden(runtime: Runtime, tracks: list[Track], hidden: list[str]) -> list[Track]:
-    if not hidden:
-        return tracks
-    tags = await tracks_with_tags(runtime, [t.id for t in tracks])
-    blocked = {h.casefold() for h in hidden}
-    return [t for t in tracks if not {n.casefold() for n in tags.get(t.id, set())} & blocked]
 
 
 # --- likes ---------------------------------------------------------------------------------
@@ -631,16 +605,7 @@ async def tag_page(
     name: str, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> HTMLResponse:
     key = name.strip().casefold()
-    async with runtime.sessions() as db:
-        rows = await db.execute(
-            select(Track)
-            .join(TrackTag, TrackTag.track_id == Track.id)
-            .join(Tag, Tag.id == TrackTag.tag_id)
-            .where(Tag.name == key, Track.publish_state == PublishState.published)
-            .order_by(Track.created_at.desc(), Track.id.desc())
-            .limit(TAG_PAGE_TRACKS)
-        )
-        tracks = list(rows.scalars())
+    tracks = await tags.tracks_tagged(runtime, key, limit=TAG_PAGE_TRACKS)
     return render(
         request,
         "tag.html",
