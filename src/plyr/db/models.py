@@ -524,3 +524,23 @@ class SensitiveImage(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     flagged_by: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NowPlaying(Base):
+    """What a listener's player reports it is playing, shared by every web process.
+
+    A row counts while `expires_at` is in the future; each report pushes it on, so a player
+    that goes silent drops out on its own (no per-process memory holds it).
+    """
+
+    __tablename__ = "now_playing"
+    __table_args__ = (Index("ix_now_playing_expires_at", "expires_at"),)
+
+    did: Mapped[str] = mapped_column(
+        ForeignKey("artists.did", ondelete="CASCADE"), primary_key=True
+    )
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    position_ms: Mapped[int] = mapped_column(Integer, default=0)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
