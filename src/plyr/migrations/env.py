@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from plyr.db.engine import create_engine
 from plyr.db.models import Base, UTCDateTime
+from plyr.search.schema import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -31,6 +32,8 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=_render_item,
         compare_type=True,
+        # FTS5 tables and trigram indexes of search (migration 0008) are not in the models.
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -108,3 +108,111 @@ function init() {
 
 init();
 document.addEventListener("htmx:afterSettle", init);
+
+// --- featured artists: a handle typeahead (an ARIA combobox over the comma-separated list) ---
+
+const TYPEAHEAD_DEBOUNCE_MS = 200;
+
+function wireTypeahead(field) {
+  if (!field || field.dataset.typeaheadWired) return;
+  field.dataset.typeaheadWired = "true";
+  const list = document.getElementById(field.getAttribute("aria-controls"));
+  let timer = 0;
+  let sequence = 0;
+  let active = -1;
+  let items = [];
+
+  const current = () => field.value.split(",").pop().trim().replace(/^@/, "");
+
+  function close() {
+    list.hidden = true;
+    list.replaceChildren();
+    items = [];
+    active = -1;
+    field.setAttribute("aria-expanded", "false");
+    field.removeAttribute("aria-activedescendant");
+  }
+
+  function highlight(index) {
+    items[active]?.setAttribute("aria-selected", "false");
+    active = items.length ? (index + items.length) % items.length : -1;
+    const item = items[active];
+    if (!item) return field.removeAttribute("aria-activedescendant");
+    item.setAttribute("aria-selected", "true");
+    field.setAttribute("aria-activedescendant", item.id);
+    item.scrollIntoView({ block: "nearest" });
+  }
+
+  function choose(handle) {
+    const parts = field.value.split(",");
+    parts[parts.length - 1] = ` ${handle}`;
+    field.value = `${parts.map((part) => part.trim()).filter(Boolean).join(", ")}, `;
+    close();
+    field.focus();
+  }
+
+  async function lookup() {
+    const query = current();
+    const mine = ++sequence;
+    if (query.length < 2) return close();
+    let body;
+    try {
+      const response = await fetch(`/api/handles/typeahead?${new URLSearchParams({ q: query })}`, {
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) return;
+      body = await response.json();
+    } catch {
+      return;
+    }
+    if (mine !== sequence) return; // typed on meanwhile
+    close();
+    for (const [index, who] of body.handles.entries()) {
+      const item = document.createElement("li");
+      item.id = `${list.id}-${index}`;
+      item.setAttribute("role", "option");
+      item.setAttribute("aria-selected", "false");
+      const handle = Object.assign(document.createElement("span"), { className: "handle", textContent: `@${who.handle}` });
+      item.append(handle);
+      if (who.display_name) {
+        item.append(Object.assign(document.createElement("span"), { className: "muted small keep-case", textContent: who.display_name }));
+      }
+      // mousedown, not click: the field keeps focus (a blur would close the list first).
+      item.addEventListener("mousedown", (event) => {
+        event.preventDefault();
+        choose(who.handle);
+      });
+      items.push(item);
+      list.append(item);
+    }
+    if (!items.length) return;
+    list.hidden = false;
+    field.setAttribute("aria-expanded", "true");
+  }
+
+  field.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(lookup, TYPEAHEAD_DEBOUNCE_MS);
+  });
+  field.addEventListener("keydown", (event) => {
+    if (list.hidden) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      highlight(active + (event.key === "ArrowDown" ? 1 : -1));
+    } else if (event.key === "Enter" && items[active]) {
+      event.preventDefault(); // choose, do not submit the form
+      choose(items[active].querySelector(".handle").textContent.slice(1));
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+  field.addEventListener("blur", () => setTimeout(close, 100));
+}
+
+function initTypeahead() {
+  for (const field of document.querySelectorAll("[data-handle-typeahead]")) wireTypeahead(field);
+}
+
+initTypeahead();
+document.addEventListener("htmx:afterSettle", initTypeahead);

@@ -1,0 +1,313 @@
+"""`search(runtime, query)`: tracks, artists, albums, playlists and tags, grouped and ranked.
+
+The database finds candidates (`candidates.py`, one backend per dialect); the rows are
+loaded and scored here, the same way for both backends (`scoring.py`), and each group is
+ordered by score, then popularity (plays), then the newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.db.models import Artist, ListItem, ListType, MusicList, Tag, Track, TrackTag
+from plyr.runtime import Runtime
+from plyr.search.candidates import KINDS, Kind, finder_for
+from plyr.search.scoring import Score, best, normalise
+
+DEFAULT_LIMIT = 8
+MAX_LIMIT = 50
+MAX_QUERY = 100
+# A match in a secondary field (a track's artist name) counts for less than the title.
+SECONDARY_WEIGHT = 0.8
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    kind: str  # track | artist | album | playlist | tag
+    id: str
+    title: str
+    subtitle: str | None
+    url: str
+    image_url: str | None
+    score: float  # 0..1, see plyr.search.scoring
+    match: str  # exact | prefix | word_prefix | substring | fuzzy
+    popularity: int  # plays (tracks, an artist's or a list's tracks); tracks for a tag
+    created_at: datetime | None = None
+    # Stored keys and URLs of the artwork, for the sensitive-artwork check (not shown).
+    images: tuple[str, ...] = field(default=(), repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.kind,
+            "id": self.id,
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "url": self.url,
+            "image_url": self.image_url,
+            "score": self.score,
+            "match": self.match,
+        }
+
+
+@dataclass(slots=True)
+class SearchResults:
+    query: str
+    tracks: list[SearchHit] = field(default_factory=list)
+    artists: list[SearchHit] = field(default_factory=list)
+    albums: list[SearchHit] = field(default_factory=list)
+    playlists: list[SearchHit] = field(default_factory=list)
+    tags: list[SearchHit] = field(default_factory=list)
+
+    def group(self, kind: Kind) -> list[SearchHit]:
+        hits: list[SearchHit] = getattr(self, kind)
+        return hits
+
+    def groups(self) -> list[tuple[Kind, list[SearchHit]]]:
+        """The non-empty groups, in display order."""
+        return [(kind, self.group(kind)) for kind in KINDS if self.group(kind)]
+
+    @property
+    def total(self) -> int:
+        return sum(len(self.group(kind)) for kind in KINDS)
+
+
+def parse_types(values: Iterable[str] | None) -> tuple[Kind, ...]:
+    """`["track", "albums,tags"]` → the kinds, in display order; None or empty: all.
+    Unknown names raise ValueError."""
+    if not values:
+        return KINDS
+    wanted: set[str] = set()
+    for value in values:
+        for part in value.split(","):
+            name = part.strip().lower()
+            if not name:
+                continue
+            plural = name if name.endswith("s") else f"{name}s"
+            if plural not in KINDS:
+                raise ValueError(f"unknown type {part.strip()!r}: use {', '.join(KINDS)}")
+            wanted.add(plural)
+    return tuple(kind for kind in KINDS if kind in wanted) or KINDS
+
+
+def clean_query(query: str) -> str:
+    """What is searched for: trimmed, lowercase, no leading @ (handles), bounded length."""
+    return normalise(query).lstrip("@").strip()[:MAX_QUERY]
+
+
+async def search(
+    runtime: Runtime,
+    query: str,
+    *,
+    types: Iterable[str] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> SearchResults:
+    q = clean_query(query)
+    results = SearchResults(query=q)
+    if not q:
+        return results
+    kinds = parse_types(types)
+    limit = max(1, min(limit, MAX_LIMIT))
+    find = finder_for(runtime.engine.dialect.name)
+    async with runtime.sessions() as session:
+        for kind in kinds:
+            ids = await find(session, kind, q)
+            if not ids:
+                continue
+            hits = await _LOADERS[kind](session, ids, q)
+            hits.sort(key=_rank)
+            results.group(kind).extend(hits[:limit])
+    return results
+
+
+def _rank(hit: SearchHit) -> tuple[float, int, float, str]:
+    newest = (hit.created_at or _EPOCH).timestamp()
+    return (-hit.score, -hit.popularity, -newest, hit.id)
+
+
+# --- loading and scoring candidates -----------------------------------------------------
+
+
+async def _tracks(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
+    rows = await session.scalars(
+        select(Track).where(Track.id.in_([int(i) for i in ids]), Track.atproto_uri.is_not(None))
+    )
+    hits = []
+    for track in rows:
+        found = best(q, (track.title, 1.0), (track.artist_name, SECONDARY_WEIGHT))
+        if found is None:
+            continue
+        image = f"/images/{track.id}/thumb" if track.thumbnail_key else track.image_url
+        hits.append(
+            _hit(
+                "track",
+                str(track.id),
+                track.title,
+                track.artist_name,
+                f"/tracks/{track.id}",
+                image,
+                found,
+                track.play_count,
+                track.created_at,
+                (track.thumbnail_key, track.image_key, track.image_url),
+            )
+        )
+    return hits
+
+
+async def _artists(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
+    dids = [str(i) for i in ids]
+    artists = list(await session.scalars(select(Artist).where(Artist.did.in_(dids))))
+    plays: dict[str, int] = {
+        did: int(total)
+        for did, total in await session.execute(
+            select(Track.artist_did, func.coalesce(func.sum(Track.play_count), 0))
+            .where(Track.artist_did.in_(dids), Track.atproto_uri.is_not(None))
+            .group_by(Track.artist_did)
+        )
+    }
+    hits = []
+    for artist in artists:
+        found = best(q, (artist.handle, 1.0), (artist.display_name, 1.0))
+        if found is None:
+            continue
+        hits.append(
+            _hit(
+                "artist",
+                artist.did,
+                artist.display_name or artist.handle,
+                f"@{artist.handle}",
+                f"/artists/{quote(artist.handle, safe='')}",
+                artist.avatar_url,
+                found,
+                plays.get(artist.did, 0),
+                artist.created_at,
+                (artist.avatar_url,) if artist.avatar_url else (),
+            )
+        )
+    return hits
+
+
+async def _lists(
+    session: AsyncSession, ids: Sequence[int | str], q: str, list_type: ListType
+) -> list[SearchHit]:
+    list_ids = [int(i) for i in ids]
+    rows = await session.execute(
+        select(MusicList, Artist.handle)
+        .join(Artist, Artist.did == MusicList.did)
+        .where(MusicList.id.in_(list_ids), MusicList.list_type == list_type)
+    )
+    plays: dict[int, int] = {
+        list_id: int(total)
+        for list_id, total in await session.execute(
+            select(ListItem.list_id, func.coalesce(func.sum(Track.play_count), 0))
+            .join(Track, Track.id == ListItem.track_id)
+            .where(ListItem.list_id.in_(list_ids), Track.atproto_uri.is_not(None))
+            .group_by(ListItem.list_id)
+        )
+    }
+    path = "albums" if list_type == ListType.album else "playlists"
+    hits = []
+    for row, handle in rows:
+        found = best(q, (row.name, 1.0))
+        if found is None or not row.name:
+            continue
+        image = f"/lists/{row.id}/cover/thumb" if row.thumbnail_key else None
+        hits.append(
+            _hit(
+                list_type.value,
+                str(row.id),
+                row.name,
+                f"{list_type.value} by @{handle}",
+                f"/{path}/{row.id}",
+                image,
+                found,
+                plays.get(row.id, 0),
+                row.created_at,
+                tuple(key for key in (row.thumbnail_key, row.image_key) if key),
+            )
+        )
+    return hits
+
+
+async def _albums(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
+    return await _lists(session, ids, q, ListType.album)
+
+
+async def _playlists(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
+    return await _lists(session, ids, q, ListType.playlist)
+
+
+async def _tags(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
+    rows = await session.execute(
+        select(Tag.id, Tag.name, func.count(Track.id))
+        .join(TrackTag, TrackTag.tag_id == Tag.id)
+        .join(Track, Track.id == TrackTag.track_id)
+        .where(Tag.id.in_([int(i) for i in ids]), Track.atproto_uri.is_not(None))
+        .group_by(Tag.id, Tag.name)
+    )
+    hits = []
+    for tag_id, name, count in rows:  # tags without a published track are not shown
+        found = best(q, (name, 1.0))
+        if found is None:
+            continue
+        hits.append(
+            _hit(
+                "tag",
+                str(tag_id),
+                name,
+                f"{count} track{'' if count == 1 else 's'}",
+                f"/tags/{quote(name, safe='')}",
+                None,
+                found,
+                int(count),
+                # Tags have no date; a later id is a newer tag.
+                datetime.fromtimestamp(tag_id, UTC),
+                (),
+            )
+        )
+    return hits
+
+
+def _hit(
+    kind: str,
+    id_: str,
+    title: str,
+    subtitle: str | None,
+    url: str,
+    image_url: str | None,
+    found: Score,
+    popularity: int,
+    created_at: datetime | None,
+    images: tuple[str | None, ...],
+) -> SearchHit:
+    return SearchHit(
+        kind=kind,
+        id=id_,
+        title=title,
+        subtitle=subtitle,
+        url=url,
+        image_url=image_url,
+        score=found.value,
+        match=found.match.value,
+        popularity=popularity,
+        created_at=created_at,
+        images=tuple(image for image in images if image),
+    )
+
+
+_LOADERS = {
+    "tracks": _tracks,
+    "artists": _artists,
+    "albums": _albums,
+    "playlists": _playlists,
+    "tags": _tags,
+}
