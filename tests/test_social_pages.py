@@ -5,6 +5,7 @@ every page at desktop and phone widths (screenshots under test-artifacts/)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -14,12 +15,12 @@ from sqlalchemy import select
 
 from plyr.atproto.devnet import Network
 from plyr.auth.sessions import COOKIE_NAME
-from plyr.db.models import ListType, MusicList
+from plyr.db.models import ListType, MusicList, Track
 from tests.conftest import make_settings
 from tests.support.audio import make_audio
 from tests.support.browser import ARTIFACTS
 from tests.support.plyr_server import PlyrServer, running_plyr
-from tests.support.plyr_users import SignedIn, sign_in, upload_published
+from tests.support.plyr_users import SignedIn, public_record, sign_in, upload_published
 
 pytestmark = pytest.mark.browser
 
@@ -460,3 +461,55 @@ async def test_pages_at_desktop_and_phone_widths(
         await page.screenshot(path=ARTIFACTS / f"social-menu-{label}.png")
     await page.close()
     assert not sideways, sideways
+
+
+async def test_liked_list_reorders_and_its_record_follows(
+    plyr: PlyrServer,
+    context: BrowserContext,
+    alice: tuple[SignedIn, dict[str, int]],
+    atproto_net: Network,
+) -> None:
+    user, ids = alice
+    async with user.client(plyr) as http:
+        for name in ("first song", "second song"):
+            assert (await http.post(f"/api/tracks/{ids[name]}/like")).status_code == 200
+    page = await context.new_page()
+    await page.goto(f"{plyr.url}/library")
+    await page.get_by_role("link", name="change their order").click()
+    await page.wait_for_url(f"{plyr.url}/library/liked")
+    rows = page.locator(".entry-row")
+    await expect(rows).to_have_count(2)
+    before = [await rows.nth(i).locator(".track-title").inner_text() for i in range(2)]
+    assert before == ["second song", "first song"]  # newest like on top
+    await expect(page.get_by_role("button", name="remove first song")).to_have_count(0)
+    await page.get_by_role("button", name="move second song down").click()
+    await toast_says(page, "moved down")
+    await page.reload()
+    rows = page.locator(".entry-row")
+    after = [await rows.nth(i).locator(".track-title").inner_text() for i in range(2)]
+    assert after == ["first song", "second song"]
+    # The liked list record in alice's PDS carries the new order.
+    async with plyr.runtime.sessions() as db:
+        liked = await db.scalar(
+            select(MusicList).where(
+                MusicList.did == user.did, MusicList.list_type == ListType.liked
+            )
+        )
+        tracks = {
+            track_id: uri
+            for track_id, uri in await db.execute(
+                select(Track.id, Track.atproto_uri).where(Track.id.in_(list(ids.values())))
+            )
+        }
+    assert liked is not None
+    liked_uri = f"at://{user.did}/{plyr.settings.atproto_namespace}.list/{liked.rkey}"
+    wanted = [tracks[ids["first song"]], tracks[ids["second song"]]]
+    async with asyncio.timeout(30):
+        while True:
+            record = await public_record(atproto_net, liked_uri)
+            value = (record or {}).get("value", {})
+            items = [item["subject"]["uri"] for item in value.get("items", [])]
+            if items == wanted:
+                break
+            await asyncio.sleep(0.2)
+    await page.close()

@@ -414,6 +414,14 @@ async def albums_with_track(runtime: Runtime, track_id: int) -> list[MusicList]:
         return found
 
 
+async def liked_list_id(runtime: Runtime, did: str) -> int | None:
+    """The user's liked list, if a like has made it."""
+    async with runtime.sessions() as db:
+        return await db.scalar(
+            select(MusicList.id).where(MusicList.did == did, MusicList.list_type == ListType.liked)
+        )
+
+
 async def liked_list(db: AsyncSession, did: str) -> MusicList:
     """The user's one liked list, made on first use."""
     row = await db.scalar(

@@ -362,6 +362,8 @@ async def new_playlist(
 
 
 def _list_path(row: MusicList) -> str:
+    if row.list_type == ListType.liked:
+        return "/library/liked"
     return f"/{'albums' if row.list_type == ListType.album else 'playlists'}/{row.id}"
 
 
@@ -412,6 +414,15 @@ async def album_page(
     list_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> HTMLResponse:
     return await _list_page(request, runtime, list_id, ListType.album, caller)
+
+
+@router.get("/library/liked", response_class=HTMLResponse)
+async def liked_order_page(request: Request, runtime: RuntimeDep, caller: BrowserDep) -> Response:
+    """Your liked list in its own order (the `fm.plyr.list` record), to reorder it."""
+    liked_id = await lists.liked_list_id(runtime, caller.did)
+    if liked_id is None:
+        return RedirectResponse("/library?tab=liked", status_code=303)
+    return await _list_page(request, runtime, liked_id, ListType.liked, caller)
 
 
 @router.get("/playlists/{list_id}", response_class=HTMLResponse)
