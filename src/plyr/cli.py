@@ -239,6 +239,7 @@ async def _run_until_signal(
 
 async def _worker_role(runtime: Runtime, stop: asyncio.Event) -> None:
     from plyr.jobs.worker import Worker, WorkerOptions
+    from plyr.listening import scrobble  # noqa: F401 - registers the scrobble handler
     from plyr.tracks import jobs as track_jobs  # noqa: F401 - registers the handlers
 
     worker = Worker(runtime.sessions, WorkerOptions.from_settings(runtime.settings))

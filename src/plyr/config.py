@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     )
     teal_play_collection: str = "fm.teal.alpha.feed.play"
     teal_status_collection: str = "fm.teal.alpha.actor.status"
+    now_playing_ttl_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="a player's now-playing report counts this long unless it reports again",
+    )
     rate_limit_sign_in_per_minute: int = Field(default=10, ge=1)
     rate_limit_writes_per_minute: int = Field(default=120, ge=1)
     rate_limit_uploads_per_hour: int = Field(default=60, ge=1)

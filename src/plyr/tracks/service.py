@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from plyr.db.models import Artist, Job, Play, PublishState, Track, Upload, UploadStatus, utcnow
 from plyr.errors import ServiceError
 from plyr.jobs.queue import enqueue, retry_failed
+from plyr.listening import scrobble
 from plyr.runtime import Runtime
 from plyr.social import sync
 from plyr.social.lists import file_under_album, lists_holding
@@ -336,6 +337,15 @@ async def count_play(
             await db.execute(
                 update(Track).where(Track.id == track.id).values(play_count=Track.play_count + 1)
             )
+            if listener_did is not None:  # a teal.fm scrobble when the listener turned it on
+                await scrobble.enqueue_scrobble(
+                    db,
+                    runtime.settings,
+                    track_id=track.id,
+                    listener_did=listener_did,
+                    listen_id=str(payload["l"]),
+                    started_at=float(payload["s"]),
+                )
             await db.commit()
         except IntegrityError as exc:
             await db.rollback()

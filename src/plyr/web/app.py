@@ -18,14 +18,17 @@ from fastapi.staticfiles import StaticFiles
 from plyr import __version__, ingest
 from plyr.config import Settings, get_settings
 from plyr.jobs.worker import Worker, WorkerOptions
+from plyr.listening import scrobble  # noqa: F401 - registers the scrobble job handler
 from plyr.runtime import Runtime
 from plyr.tracks import jobs as track_jobs  # noqa: F401 - registers the track job handlers
 from plyr.web import (
     auth_pages,
     health,
+    listening_api,
     media,
     pages,
     queue_api,
+    search_api,
     settings_pages,
     sharing,
     social_api,
@@ -117,9 +120,11 @@ def create_app(
     app.include_router(media.router)
     app.include_router(auth_pages.router)
     app.include_router(settings_pages.router)
+    app.include_router(listening_api.router)  # before tracks_api: /api/tracks/top
     app.include_router(tracks_api.router)
     app.include_router(queue_api.router)
     app.include_router(social_api.router)
+    app.include_router(search_api.router)
     app.include_router(sharing.router)
     app.include_router(social_pages.router)
     app.include_router(track_pages.router)

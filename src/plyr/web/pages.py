@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from plyr.db.models import Artist, PublishState, Track
+from plyr.db.models import PublishState, Track
+from plyr.listening import stats, top
 from plyr.runtime import Runtime
 from plyr.social.tags import without_hidden
 from plyr.web.auth import Caller, OptionalCaller
@@ -17,10 +18,21 @@ from plyr.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 HOME_TRACKS = 50
+HOME_TOP_TRACKS = 5
+
+
+def spoken_duration(seconds: int) -> str:
+    """`2 h 5 min`, `4 min`, `45 s`: the catalogue's length at a glance."""
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    if hours:
+        return f"{hours:,} h {minutes} min" if minutes else f"{hours:,} h"
+    return f"{minutes} min" if minutes else f"{seconds} s"
 
 
 async def home_page(request: Request, runtime: Runtime, caller: Caller | None) -> HTMLResponse:
-    """The latest tracks, less those carrying a tag the viewer hides."""
+    """The catalogue in numbers, this week's most played tracks, and the latest tracks,
+    less those carrying a tag the viewer hides."""
     show_all = request.query_params.get("tags") == "all"
     async with runtime.sessions() as session:
         tracks = list(
@@ -33,14 +45,15 @@ async def home_page(request: Request, runtime: Runtime, caller: Caller | None) -
                 )
             ).scalars()
         )
-        artist_count = await session.scalar(select(func.count()).select_from(Artist))
-        track_count = await session.scalar(
-            select(func.count())
-            .select_from(Track)
-            .where(Track.publish_state == PublishState.published)
-        )
+    catalogue = await stats.catalogue_stats(runtime)  # cached a few seconds per process
+    ranked = await top.cached_top_tracks(runtime, "week", HOME_TOP_TRACKS + 3)
     hidden = await hidden_tags_for(runtime, caller)
     shown = tracks if show_all else await without_hidden(runtime, tracks, hidden)
+    top_week = [r.track for r in ranked]
+    if not show_all:
+        top_week = await without_hidden(runtime, top_week, hidden)
+    top_week = top_week[:HOME_TOP_TRACKS]
+    week_plays = {r.track.id: r.plays for r in ranked}
     return render(
         request,
         "home.html",
@@ -49,9 +62,13 @@ async def home_page(request: Request, runtime: Runtime, caller: Caller | None) -
             "hidden_tags": hidden,
             "hidden_count": len(tracks) - len(shown),
             "show_all": show_all,
-            "track_count": track_count or 0,
-            "artist_count": artist_count or 0,
-            **await row_extras(runtime, shown, caller),
+            "track_count": catalogue.tracks,
+            "artist_count": catalogue.artists,
+            "play_count": catalogue.plays,
+            "catalogue_duration": spoken_duration(catalogue.duration_seconds),
+            "top_week": top_week,
+            "week_plays": week_plays,
+            **await row_extras(runtime, [*shown, *top_week], caller),
         },
     )
 

@@ -168,7 +168,10 @@ async def portal(
 ) -> HTMLResponse:
     """The signed-in artist's own tracks, in every state, and their account: bio, repairing
     records, deleting the account (those forms post to plyr.web.settings_pages)."""
+    from plyr.web.listening_api import portal_analytics
     from plyr.web.settings_pages import PORTAL_NOTICES, portal_context
 
     notice = PORTAL_NOTICES.get(done or "")
-    return render(request, "portal.html", await portal_context(runtime, caller, notice=notice))
+    context = await portal_context(runtime, caller, notice=notice)
+    context |= await portal_analytics(runtime, caller.did)
+    return render(request, "portal.html", context)

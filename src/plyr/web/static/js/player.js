@@ -257,6 +257,38 @@ function countListening() {
   }
 }
 
+// --- now playing (signed-in listeners; GET /api/now-playing/{did} shows it) ------------
+
+const NOW_PLAYING_EVERY_MS = 15000;
+let nowPlayingAt = 0;
+let pausedByOtherTab = false;
+
+function reportNowPlaying() {
+  const track = currentTrack();
+  if (!signedIn || !track || audio.dataset.trackId !== String(track.id)) return;
+  nowPlayingAt = Date.now();
+  fetch("/api/now-playing", {
+    method: "PUT",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": body.dataset.csrf },
+    body: JSON.stringify({
+      track_id: track.id,
+      position_ms: Math.round((audio.currentTime || 0) * 1000),
+      paused: audio.paused,
+    }),
+    keepalive: true,
+  }).catch(() => {});
+}
+
+function stopNowPlaying() {
+  if (!signedIn || !nowPlayingAt) return;
+  nowPlayingAt = 0;
+  // A beacon survives the page unloading; it cannot set headers, so the token is a field.
+  const form = new URLSearchParams({ csrf_token: body.dataset.csrf || "" });
+  if (!navigator.sendBeacon?.("/api/now-playing/stop", form)) {
+    fetch("/api/now-playing/stop", { method: "POST", body: form, keepalive: true }).catch(() => {});
+  }
+}
+
 // --- rendering -----------------------------------------------------------------------
 
 function clock(seconds) {
@@ -331,21 +363,30 @@ audio.addEventListener("play", () => {
   showTitle();
   if (channel) channel.postMessage({ type: "playing", from: tabId });
   if (track && !listen) beginListen(track);
+  pausedByOtherTab = false;
+  reportNowPlaying();
 });
 audio.addEventListener("pause", () => {
   delete toggleButton.dataset.playing;
   toggleButton.setAttribute("aria-label", "play");
   showTitle();
   persist({ broadcast: false });
+  if (!currentTrack()) stopNowPlaying();
+  else if (!pausedByOtherTab && !audio.ended) reportNowPlaying(); // the playing tab reports
+});
+audio.addEventListener("seeked", () => {
+  if (nowPlayingAt) reportNowPlaying();
 });
 audio.addEventListener("timeupdate", () => {
   updateTime();
   countListening();
+  if (!audio.paused && Date.now() - nowPlayingAt >= NOW_PLAYING_EVERY_MS) reportNowPlaying();
 });
 audio.addEventListener("loadedmetadata", updateTime);
 audio.addEventListener("ended", () => {
   listen = null;
   if (localStorage.getItem("plyr.autoadvance") !== "off") next();
+  if (audio.paused) stopNowPlaying(); // the end of the queue: nothing plays
 });
 
 document.addEventListener("click", (event) => {
@@ -430,7 +471,11 @@ document.addEventListener("keydown", (event) => {
 if (channel) {
   channel.addEventListener("message", ({ data }) => {
     if (data.from === tabId) return;
-    if (data.type === "playing") audio.pause(); // only one tab plays
+    if (data.type === "playing" && !audio.paused) {
+      pausedByOtherTab = true; // only one tab plays, and that one reports now playing
+      nowPlayingAt = 0;
+      audio.pause();
+    }
     if (data.type === "queue") {
       const playing = currentTrack()?.id;
       state = { ...data.state };
@@ -449,7 +494,10 @@ if ("mediaSession" in navigator) {
   navigator.mediaSession.setActionHandler("seekto", (details) => (audio.currentTime = details.seekTime));
 }
 
-window.addEventListener("pagehide", () => persist({ broadcast: false }));
+window.addEventListener("pagehide", () => {
+  persist({ broadcast: false });
+  stopNowPlaying();
+});
 document.addEventListener("htmx:afterSettle", () => {
   if (!audio.paused) showTitle();
 });
