@@ -194,7 +194,7 @@ async def test_unknown_page_is_a_friendly_html_404(client: httpx.AsyncClient) ->
     assert ">page not found</h1>" in page
     assert 'href="/"' in page
     assert "/no/such/page" in page  # says what was asked for
-    assert 'action="/tags"' in page  # and offers a way to look for it
+    assert 'action="/search"' in page  # and offers a way to look for it
     assert response.headers["x-request-id"] in page
     assert "Traceback" not in page
     assert "Not Found" not in page  # lowercase copy, not the HTTP reason phrase
