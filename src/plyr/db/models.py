@@ -100,6 +100,13 @@ class Track(Base):
         CheckConstraint("play_count >= 0", name="play_count_non_negative"),
         CheckConstraint("duration_seconds IS NULL OR duration_seconds >= 0", name="duration"),
         Index("ix_tracks_artist_did_created_at", "artist_did", "created_at"),
+        # An artist's published tracks, newest first (artist page, its ?before= pages).
+        Index(
+            "ix_tracks_artist_did_publish_state_created_at",
+            "artist_did",
+            "publish_state",
+            "created_at",
+        ),
         Index("ix_tracks_publish_state_created_at", "publish_state", "created_at"),
         # The same file uploaded twice by one artist is a duplicate; two artists may share bytes.
         UniqueConstraint("artist_did", "content_hash", name="uq_tracks_artist_content"),
@@ -321,7 +328,11 @@ class Play(Base):
     """One counted listen (at 30 % of the track or 30 s); `listen_id` makes it count once."""
 
     __tablename__ = "plays"
-    __table_args__ = (Index("ix_plays_track_id_created_at", "track_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_plays_track_id_created_at", "track_id", "created_at"),
+        # Plays in a time window (top tracks): one index-only range scan.
+        Index("ix_plays_created_at_track_id", "created_at", "track_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
-from plyr.db.models import PublishState, Track
 from plyr.listening import stats, top
 from plyr.runtime import Runtime
 from plyr.social.tags import without_hidden
+from plyr.tracks import service
 from plyr.web.auth import Caller, OptionalCaller
 from plyr.web.deps import RuntimeDep
 from plyr.web.social_pages import hidden_tags_for, row_extras
@@ -19,6 +22,27 @@ router = APIRouter(include_in_schema=False)
 
 HOME_TRACKS = 50
 HOME_TOP_TRACKS = 5
+T = TypeVar("T")
+
+
+_in_flight: dict[tuple[int, str], asyncio.Future[Any]] = {}
+
+
+async def _single_flight(runtime: Runtime, key: str, compute: Callable[[], Awaitable[T]]) -> T:
+    """Concurrent callers share one running `compute()` instead of each starting their own.
+
+    The home page's aggregates are cached for a few seconds; when the cache expires under
+    load every request in flight missed it at once and ran the same aggregate (a
+    thundering herd: with 50 clients, 50 scans of the plays at once, every few seconds).
+    """
+    slot = (id(runtime), key)
+    running = _in_flight.get(slot)
+    if running is None:
+        running = asyncio.ensure_future(compute())
+        _in_flight[slot] = running
+        running.add_done_callback(lambda _: _in_flight.pop(slot, None))
+    # shield: a caller that goes away does not cancel the others' computation.
+    return cast(T, await asyncio.shield(running))
 
 
 def spoken_duration(seconds: int) -> str:
@@ -34,24 +58,25 @@ async def home_page(request: Request, runtime: Runtime, caller: Caller | None) -
     """The catalogue in numbers, this week's most played tracks, and the latest tracks,
     less those carrying a tag the viewer hides."""
     show_all = request.query_params.get("tags") == "all"
-    async with runtime.sessions() as session:
-        tracks = list(
-            (
-                await session.execute(
-                    select(Track)
-                    .where(Track.publish_state == PublishState.published)
-                    .order_by(Track.created_at.desc(), Track.id.desc())
-                    .limit(HOME_TRACKS)
-                )
-            ).scalars()
-        )
-    catalogue = await stats.catalogue_stats(runtime)  # cached a few seconds per process
-    ranked = await top.cached_top_tracks(runtime, "week", HOME_TOP_TRACKS + 3)
+    before = request.query_params.get("before")
+    # Keyset pages: `?before=<cursor>` starts after the last track of the previous page.
+    tracks, older = await service.published_tracks_page(
+        runtime, None, before=before, limit=HOME_TRACKS
+    )
+    # Cached a few seconds per process; one computation at a time (see `_single_flight`).
+    catalogue = await _single_flight(runtime, "stats", lambda: stats.catalogue_stats(runtime))
+    ranked = await _single_flight(
+        runtime, "top-week", lambda: top.cached_top_tracks(runtime, "week", HOME_TOP_TRACKS + 3)
+    )
     hidden = await hidden_tags_for(runtime, caller)
-    shown = tracks if show_all else await without_hidden(runtime, tracks, hidden)
     top_week = [r.track for r in ranked]
-    if not show_all:
-        top_week = await without_hidden(runtime, top_week, hidden)
+    if not show_all and hidden:
+        # One tag lookup for both lists.
+        kept = {t.id for t in await without_hidden(runtime, [*tracks, *top_week], hidden)}
+        shown = [t for t in tracks if t.id in kept]
+        top_week = [t for t in top_week if t.id in kept]
+    else:
+        shown = tracks
     top_week = top_week[:HOME_TOP_TRACKS]
     week_plays = {r.track.id: r.plays for r in ranked}
     return render(
@@ -62,6 +87,8 @@ async def home_page(request: Request, runtime: Runtime, caller: Caller | None) -
             "hidden_tags": hidden,
             "hidden_count": len(tracks) - len(shown),
             "show_all": show_all,
+            "older": older,
+            "paged": bool(before),
             "track_count": catalogue.tracks,
             "artist_count": catalogue.artists,
             "play_count": catalogue.plays,

@@ -17,6 +17,8 @@ from plyr.web.tracks_api import playable_track, receive_upload, track_out
 
 router = APIRouter(include_in_schema=False)
 
+ARTIST_PAGE_TRACKS = 50  # a screenful; older tracks are a `?before=` cursor away
+
 PHASES = (
     ("sending", "send"),
     ("probing", "read"),
@@ -140,11 +142,18 @@ async def publish_from_page(
 
 @router.get("/artists/{handle_or_did}", response_class=HTMLResponse)
 async def artist_page(
-    handle_or_did: str, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+    handle_or_did: str,
+    request: Request,
+    runtime: RuntimeDep,
+    caller: OptionalCaller,
+    before: Annotated[str | None, Query(max_length=48)] = None,
 ) -> HTMLResponse:
-    """An artist's profile, published tracks, albums, playlists and (if shown) likes."""
+    """An artist's profile, published tracks (a screenful at a time, `?before=` for older
+    ones), albums, playlists and (if shown) likes."""
     artist = await service.find_artist(runtime, handle_or_did)
-    tracks = await service.artist_tracks(runtime, artist.did, include_unpublished=False)
+    tracks, older = await service.published_tracks_page(
+        runtime, artist.did, before=before, limit=ARTIST_PAGE_TRACKS
+    )
     social = await social_pages.artist_social(runtime, artist)
     return render(
         request,
@@ -153,6 +162,9 @@ async def artist_page(
             "title": artist.display_name or artist.handle,
             "artist": artist,
             "tracks": tracks,
+            "track_count": await service.published_track_count(runtime, artist.did),
+            "older": older,
+            "paged": before is not None,
             **social,
             **await social_pages.row_extras(runtime, tracks + social["liked_tracks"], caller),
         },
