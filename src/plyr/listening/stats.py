@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from plyr.cache import single_flight
 from plyr.db.models import Play, PublishState, Track, utcnow
 from plyr.runtime import Runtime
 
@@ -58,6 +59,13 @@ async def catalogue_stats(runtime: Runtime, *, max_age: float = CACHE_SECONDS) -
     now = time.monotonic()
     if cached is not None and now - cached[0] < max_age:
         return cached[1]
+    stats = await single_flight(("stats", id(key)), lambda: _count(runtime))
+    if stats.tracks:  # an empty catalogue costs nothing to count: a first upload shows at once
+        _cache[key] = (now, stats)
+    return stats
+
+
+async def _count(runtime: Runtime) -> CatalogueStats:
     published = Track.publish_state == PublishState.published
     async with runtime.sessions() as db:
         row = (
@@ -70,10 +78,7 @@ async def catalogue_stats(runtime: Runtime, *, max_age: float = CACHE_SECONDS) -
                 )
             )
         ).one()
-    stats = CatalogueStats(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
-    if stats.tracks:  # an empty catalogue costs nothing to count: a first upload shows at once
-        _cache[key] = (now, stats)
-    return stats
+    return CatalogueStats(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
 # --- an artist's analytics ----------------------------------------------------------------

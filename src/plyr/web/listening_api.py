@@ -165,8 +165,8 @@ async def top_tracks(
     limit: Annotated[int, Query(ge=1, le=top.MAX_LIMIT)] = 20,
 ) -> list[RankedTrackOut]:
     """Published tracks with the most plays in the last day, week, month, or of all time;
-    ties go to the newest track."""
-    ranked = await top.top_tracks(runtime, window, limit)
+    ties go to the newest track (cached for a few seconds)."""
+    ranked = await top.cached_top_tracks(runtime, window, limit)
     return [RankedTrackOut(plays=r.plays, track=track_out(runtime, r.track, [])) for r in ranked]
 
 

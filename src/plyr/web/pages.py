@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -25,26 +23,6 @@ HOME_TOP_TRACKS = 5
 T = TypeVar("T")
 
 
-_in_flight: dict[tuple[int, str], asyncio.Future[Any]] = {}
-
-
-async def _single_flight(runtime: Runtime, key: str, compute: Callable[[], Awaitable[T]]) -> T:
-    """Concurrent callers share one running `compute()` instead of each starting their own.
-
-    The home page's aggregates are cached for a few seconds; when the cache expires under
-    load every request in flight missed it at once and ran the same aggregate (a
-    thundering herd: with 50 clients, 50 scans of the plays at once, every few seconds).
-    """
-    slot = (id(runtime), key)
-    running = _in_flight.get(slot)
-    if running is None:
-        running = asyncio.ensure_future(compute())
-        _in_flight[slot] = running
-        running.add_done_callback(lambda _: _in_flight.pop(slot, None))
-    # shield: a caller that goes away does not cancel the others' computation.
-    return cast(T, await asyncio.shield(running))
-
-
 def spoken_duration(seconds: int) -> str:
     """`2 h 5 min`, `4 min`, `45 s`: the catalogue's length at a glance."""
     hours, rest = divmod(seconds, 3600)
@@ -63,11 +41,9 @@ async def home_page(request: Request, runtime: Runtime, caller: Caller | None) -
     tracks, older = await service.published_tracks_page(
         runtime, None, before=before, limit=HOME_TRACKS
     )
-    # Cached a few seconds per process; one computation at a time (see `_single_flight`).
-    catalogue = await _single_flight(runtime, "stats", lambda: stats.catalogue_stats(runtime))
-    ranked = await _single_flight(
-        runtime, "top-week", lambda: top.cached_top_tracks(runtime, "week", HOME_TOP_TRACKS + 3)
-    )
+    # Both cached a few seconds per process, computed once at a time.
+    catalogue = await stats.catalogue_stats(runtime)
+    ranked = await top.cached_top_tracks(runtime, "week", HOME_TOP_TRACKS + 3)
     hidden = await hidden_tags_for(runtime, caller)
     top_week = [r.track for r in ranked]
     if not show_all and hidden:
