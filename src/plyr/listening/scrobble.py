@@ -21,12 +21,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr import __version__
-from plyr.atproto.lexicon import LexiconValidationError
-from plyr.atproto.repo import CidMismatch, RepoClient
+from plyr.atproto.repo import RepoClient
 from plyr.atproto.tid import MAX_CLOCK_ID, tid_from_time
-from plyr.atproto.xrpc import AuthenticationFailed, InvalidRequest, ScopeMissing
 from plyr.auth.client import scrobble_scopes
-from plyr.auth.sessions import SessionEnded, repo_for
+from plyr.auth.record_writes import pds_writes
+from plyr.auth.sessions import repo_for
 from plyr.config import Settings
 from plyr.db.models import AuthSession, Track, utcnow
 from plyr.jobs.queue import enqueue
@@ -155,16 +154,12 @@ async def write_scrobble(ctx: JobContext) -> dict[str, Any] | None:
         return {"skipped": "the track was deleted"}
     if session is None:
         raise PermanentJobError("scrobbling is off (no sign-in holds the teal.fm scopes)")
-    try:
+    # A lost grant retries: the next attempt takes another session, or finds scrobbling off.
+    async with pds_writes():
         repo = await repo_for(runtime, session)
         play = play_record(settings, track, played_time)
         ref = await repo.put_record(settings.teal_play_collection, rkey, play)
         status = await _update_status(repo, settings, play, played_at)
-    except (LexiconValidationError, InvalidRequest, ScopeMissing, CidMismatch) as exc:
-        raise PermanentJobError(f"the pds did not accept the scrobble: {exc}") from exc
-    except AuthenticationFailed as exc:
-        # Retried: the next attempt takes another session, or finds scrobbling off.
-        raise SessionEnded(str(exc)) from exc
     return {"uri": ref.uri, "cid": ref.cid, "status": status}
 
 

@@ -9,6 +9,7 @@ the sync job will make the PDS match it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -113,138 +114,128 @@ async def _commit(db: AsyncSession, event: RecordEvent) -> None:
         log.info("skipping %s: it conflicts with what is indexed (%s)", event.uri, exc.orig)
 
 
-@record_handler("like")
-async def index_like(runtime: Runtime, event: RecordEvent) -> None:
-    async with runtime.sessions() as db:
-        if event.action == "delete":
-            await _remove(db, Like, event)
-            return await _commit(db, event)
-        record = _valid(runtime, event)
-        if record is None or not await _ensure_artist(runtime, db, event.did):
-            return None
-        skip, row = await _existing(db, Like, event)
-        if skip:
-            return None
-        subject = record["subject"]
-        track = await _track_by_uri(db, subject.get("uri"))
-        if track is None:
-            log.info("skipping %s: it likes a track plyr does not know", event.uri)
-            return None
-        like: Like | None = row
-        if like is None:
-            like = Like(did=event.did, rkey=event.rkey, track_id=track.id, sync_version=1)
-            db.add(like)
-        like.track_id = track.id
-        like.subject_cid = subject.get("cid")
-        like.created_at = _when(record.get("createdAt"))
-        _published(like, event)
-        await _commit(db, event)
-    return None
+# Fills in (or makes) the row for a valid record; None skips the record.
+Apply = Callable[[AsyncSession, RecordEvent, dict[str, Any], Any], Awaitable[SyncedRecord | None]]
 
 
-@record_handler("comment")
-async def index_comment(runtime: Runtime, event: RecordEvent) -> None:
-    async with runtime.sessions() as db:
-        if event.action == "delete":
-            await _remove(db, Comment, event)
-            return await _commit(db, event)
-        record = _valid(runtime, event)
-        if record is None or not await _ensure_artist(runtime, db, event.did):
-            return None
-        skip, row = await _existing(db, Comment, event)
-        if skip:
-            return None
-        subject = record["subject"]
-        track = await _track_by_uri(db, subject.get("uri"))
-        if track is None:
-            log.info("skipping %s: it comments on a track plyr does not know", event.uri)
-            return None
-        comment: Comment | None = row
-        if comment is None:
-            comment = Comment(did=event.did, rkey=event.rkey, track_id=track.id, sync_version=1)
-            db.add(comment)
-        comment.track_id = track.id
-        comment.subject_cid = subject.get("cid")
-        comment.text = str(record["text"])
-        comment.timestamp_ms = int(record["timestampMs"])
-        comment.created_at = _when(record.get("createdAt"))
-        comment.updated_at = _when(record["updatedAt"]) if record.get("updatedAt") else None
-        _published(comment, event)
-        await _commit(db, event)
-    return None
+def _indexes(
+    name: str, model: type[SyncedRecord], *, only_rkey: str | None = None
+) -> Callable[[Apply], Apply]:
+    """Register the firehose indexer of `<namespace>.<name>`: deletions remove the row;
+    a valid record by a known (or resolvable) author goes through `apply` unless a local
+    change is pending or the row already holds this version."""
+
+    def register(apply: Apply) -> Apply:
+        @record_handler(name)
+        async def handle(runtime: Runtime, event: RecordEvent) -> None:
+            if only_rkey is not None and event.rkey != only_rkey:
+                return
+            async with runtime.sessions() as db:
+                if event.action == "delete":
+                    await _remove(db, model, event)
+                    await _commit(db, event)
+                    return
+                record = _valid(runtime, event)
+                if record is None or not await _ensure_artist(runtime, db, event.did):
+                    return
+                skip, row = await _existing(db, model, event)
+                if skip:
+                    return
+                indexed = await apply(db, event, record, row)
+                if indexed is None:
+                    return
+                _published(indexed, event)
+                await _commit(db, event)
+
+        return apply
+
+    return register
 
 
-@record_handler("list")
-async def index_list(runtime: Runtime, event: RecordEvent) -> None:
-    async with runtime.sessions() as db:
-        if event.action == "delete":
-            await _remove(db, MusicList, event)
-            return await _commit(db, event)
-        record = _valid(runtime, event)
-        if record is None or not await _ensure_artist(runtime, db, event.did):
-            return None
-        skip, row = await _existing(db, MusicList, event)
-        if skip:
-            return None
-        try:
-            list_type = ListType(str(record.get("listType") or "playlist"))
-        except ValueError:
-            list_type = ListType.playlist  # an unknown kind of list reads best as a playlist
-        name = str(record.get("name") or "")[:256] or None
-        music_list: MusicList | None = row
-        if music_list is None:
-            music_list = MusicList(
-                did=event.did, rkey=event.rkey, list_type=list_type, sync_version=1
-            )
-            db.add(music_list)
-        music_list.list_type = list_type
-        music_list.name = name
-        music_list.unique_key = {
-            ListType.album: album_key(name or event.rkey),
-            ListType.liked: "liked",
-        }.get(list_type)
-        music_list.created_at = _when(record.get("createdAt"))
-        music_list.updated_at = _when(record.get("updatedAt") or record.get("createdAt"))
-        _published(music_list, event)
-        await db.flush()
-        await db.execute(delete(ListItem).where(ListItem.list_id == music_list.id))
-        for position, item in enumerate(record.get("items") or []):
-            subject = item.get("subject") or {}
-            track = await _track_by_uri(db, subject.get("uri"))
-            db.add(
-                ListItem(
-                    list_id=music_list.id,
-                    position=position,
-                    subject_uri=str(subject.get("uri")),
-                    subject_cid=subject.get("cid"),
-                    track_id=track.id if track is not None else None,
-                )
-            )
-        await _commit(db, event)
-    return None
-
-
-@record_handler("actor.profile")
-async def index_profile(runtime: Runtime, event: RecordEvent) -> None:
-    if event.rkey != "self":
+@_indexes("like", Like)
+async def index_like(
+    db: AsyncSession, event: RecordEvent, record: dict[str, Any], like: Like | None
+) -> Like | None:
+    subject = record["subject"]
+    track = await _track_by_uri(db, subject.get("uri"))
+    if track is None:
+        log.info("skipping %s: it likes a track plyr does not know", event.uri)
         return None
-    async with runtime.sessions() as db:
-        if event.action == "delete":
-            await _remove(db, Profile, event)
-            return await _commit(db, event)
-        record = _valid(runtime, event)
-        if record is None or not await _ensure_artist(runtime, db, event.did):
-            return None
-        skip, row = await _existing(db, Profile, event)
-        if skip:
-            return None
-        profile: Profile | None = row
-        if profile is None:
-            profile = Profile(did=event.did, rkey="self", sync_version=1)
-            db.add(profile)
-        profile.bio = str(record.get("bio") or "") or None
-        profile.created_at = _when(record.get("createdAt"))
-        profile.updated_at = _when(record.get("updatedAt") or record.get("createdAt"))
-        _published(profile, event)
-        await _commit(db, event)
-    return None
+    if like is None:
+        like = Like(did=event.did, rkey=event.rkey, track_id=track.id, sync_version=1)
+        db.add(like)
+    like.track_id = track.id
+    like.subject_cid = subject.get("cid")
+    like.created_at = _when(record.get("createdAt"))
+    return like
+
+
+@_indexes("comment", Comment)
+async def index_comment(
+    db: AsyncSession, event: RecordEvent, record: dict[str, Any], comment: Comment | None
+) -> Comment | None:
+    subject = record["subject"]
+    track = await _track_by_uri(db, subject.get("uri"))
+    if track is None:
+        log.info("skipping %s: it comments on a track plyr does not know", event.uri)
+        return None
+    if comment is None:
+        comment = Comment(did=event.did, rkey=event.rkey, track_id=track.id, sync_version=1)
+        db.add(comment)
+    comment.track_id = track.id
+    comment.subject_cid = subject.get("cid")
+    comment.text = str(record["text"])
+    comment.timestamp_ms = int(record["timestampMs"])
+    comment.created_at = _when(record.get("createdAt"))
+    comment.updated_at = _when(record["updatedAt"]) if record.get("updatedAt") else None
+    return comment
+
+
+@_indexes("list", MusicList)
+async def index_list(
+    db: AsyncSession, event: RecordEvent, record: dict[str, Any], music_list: MusicList | None
+) -> MusicList:
+    try:
+        list_type = ListType(str(record.get("listType") or "playlist"))
+    except ValueError:
+        list_type = ListType.playlist  # an unknown kind of list reads best as a playlist
+    name = str(record.get("name") or "")[:256] or None
+    if music_list is None:
+        music_list = MusicList(did=event.did, rkey=event.rkey, list_type=list_type, sync_version=1)
+        db.add(music_list)
+    music_list.list_type = list_type
+    music_list.name = name
+    music_list.unique_key = {
+        ListType.album: album_key(name or event.rkey),
+        ListType.liked: "liked",
+    }.get(list_type)
+    music_list.created_at = _when(record.get("createdAt"))
+    music_list.updated_at = _when(record.get("updatedAt") or record.get("createdAt"))
+    await db.flush()
+    await db.execute(delete(ListItem).where(ListItem.list_id == music_list.id))
+    for position, item in enumerate(record.get("items") or []):
+        subject = item.get("subject") or {}
+        track = await _track_by_uri(db, subject.get("uri"))
+        db.add(
+            ListItem(
+                list_id=music_list.id,
+                position=position,
+                subject_uri=str(subject.get("uri")),
+                subject_cid=subject.get("cid"),
+                track_id=track.id if track is not None else None,
+            )
+        )
+    return music_list
+
+
+@_indexes("actor.profile", Profile, only_rkey="self")
+async def index_profile(
+    db: AsyncSession, event: RecordEvent, record: dict[str, Any], profile: Profile | None
+) -> Profile:
+    if profile is None:
+        profile = Profile(did=event.did, rkey="self", sync_version=1)
+        db.add(profile)
+    profile.bio = str(record.get("bio") or "") or None
+    profile.created_at = _when(record.get("createdAt"))
+    profile.updated_at = _when(record.get("updatedAt") or record.get("createdAt"))
+    return profile

@@ -22,9 +22,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.atproto.lexicon import LexiconValidationError
-from plyr.atproto.repo import CidMismatch, RepoClient
-from plyr.atproto.xrpc import AuthenticationFailed, InvalidRequest, ScopeMissing, XrpcError
+from plyr.atproto.repo import RepoClient
+from plyr.auth.record_writes import pds_writes, write_problem
 from plyr.auth.sessions import SessionEnded, repo_for, session_for
 from plyr.db.models import (
     Comment,
@@ -159,14 +158,6 @@ def kind_of_model(model: type[SyncedRecord]) -> str:
 # --- the job ----------------------------------------------------------------------------
 
 
-def _problem(exc: Exception) -> str:
-    if isinstance(exc, SessionEnded):
-        return "plyr has no valid sign-in for you: sign in again to publish"
-    if isinstance(exc, XrpcError):
-        return f"your pds did not accept the record ({exc.error}: {exc.message})"[:500]
-    return f"publishing failed: {type(exc).__name__}: {exc}"[:500]
-
-
 async def _set_state(
     runtime: Runtime, kind: RecordKind, did: str, rkey: str, **values: Any
 ) -> None:
@@ -189,7 +180,7 @@ async def sync_record(ctx: JobContext) -> dict[str, Any] | None:
         )
         raise
     except Exception as exc:
-        message = _problem(exc)
+        message = write_problem(exc)
         state = {"record_state": RecordState.failed} if ctx.last_attempt else {}
         suffix = "" if ctx.last_attempt else "; retrying"
         await _set_state(runtime, kind, did, rkey, record_error=message + suffix, **state)
@@ -223,14 +214,8 @@ async def _sync(
         if record is None:
             await repo.delete_record(collection, rkey)
             return {"deleted": f"at://{did}/{collection}/{rkey}"}
-        try:
+        async with pds_writes():
             ref = await repo.put_record(collection, rkey, record)
-        except (LexiconValidationError, InvalidRequest, ScopeMissing, CidMismatch) as exc:
-            raise PermanentJobError(
-                _problem(exc) if isinstance(exc, XrpcError) else str(exc)
-            ) from exc
-        except AuthenticationFailed as exc:
-            raise SessionEnded(str(exc)) from exc
         async with runtime.sessions() as db:
             done = await db.execute(
                 update(model)
