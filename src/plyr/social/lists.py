@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,10 +17,15 @@ from sqlalchemy.orm import selectinload
 
 from plyr.atproto.lexicon import grapheme_length
 from plyr.atproto.tid import next_tid
-from plyr.db.models import ListItem, ListType, MusicList, Track, utcnow
+from plyr.db.models import ListItem, ListType, MusicList, PublishState, Track, utcnow
 from plyr.errors import ServiceError
+from plyr.jobs.queue import enqueue
+from plyr.media.artwork import process_artwork
+from plyr.media.errors import UnsafeImage, UnsupportedImage
+from plyr.media.sniff import sniff_image
 from plyr.runtime import Runtime
 from plyr.social import sync
+from plyr.storage.artwork import store_artwork
 
 MAX_ITEMS = 500  # the lexicon's limit
 MAX_NAME = 256
@@ -178,31 +184,16 @@ async def rename_list(
 
 async def _rename_album_on_tracks(db: AsyncSession, row: MusicList, name: str) -> None:
     """An album's tracks carry its name in their own records: republish the ones that differ."""
-    from plyr.db.models import PublishState  # local: only albums need it
-    from plyr.jobs.queue import enqueue
-
-    tracks = await db.execute(
-        select(Track).where(
-            Track.id.in_(select(ListItem.track_id).where(ListItem.list_id == row.id))
-        )
-    )
-    for track in tracks.scalars():
-        if track.album != name:
-            track.album = name
-            if track.publish_state != PublishState.processing:
-                track.publish_state = PublishState.publishing
-                await enqueue(
-                    db,
-                    "track.publish",
-                    {"track_id": track.id},
-                    dedupe_key=f"publish:{track.id}",
-                )
+    track_ids = await db.scalars(select(ListItem.track_id).where(ListItem.list_id == row.id))
+    for track_id in list(track_ids):
+        if track_id is not None:
+            await _set_track_album(db, track_id, name)
 
 
 async def delete_list(
     runtime: Runtime, list_id: int, did: str, session_id: str | None = None
-) -> list[str]:
-    """Delete the list (its record goes in a job); returns stored image keys to clean up."""
+) -> None:
+    """Delete the list; its record and its unused cover files go in jobs."""
     async with runtime.sessions() as db:
         row = await owned_list(db, list_id, did)
         if row.list_type == ListType.liked:
@@ -211,8 +202,8 @@ async def delete_list(
         rkey = row.rkey
         await db.delete(row)
         await sync.removed(db, "list", did, rkey, session_id)
+        await _drop_files_later(db, did, keys)
         await db.commit()
-        return keys
 
 
 async def _append(db: AsyncSession, row: MusicList, track_id: int, did: str) -> ListItem:
@@ -275,9 +266,7 @@ async def remove_item(
 
 
 async def _set_track_album(db: AsyncSession, track_id: int, name: str | None) -> None:
-    from plyr.db.models import PublishState
-    from plyr.jobs.queue import enqueue
-
+    """Give a track its album's name; its record is rewritten by the publish job."""
     track = await db.get(Track, track_id)
     if track is None or track.album == name:
         return
@@ -305,41 +294,36 @@ async def reorder(
         await db.commit()
 
 
-async def set_cover(
-    runtime: Runtime, list_id: int, did: str, picture: Path, work: Path
-) -> list[str]:
-    """Store new cover art (normalised like track artwork); returns the replaced keys."""
-    import anyio
+async def _drop_files_later(db: AsyncSession, did: str, keys: list[str]) -> None:
+    """Stored images the list no longer shows go in a job, in the caller's transaction;
+    the job keeps whatever another track or list still shows (files are shared by content)."""
+    if keys:
+        await enqueue(db, "track.delete", {"did": did, "rkey": None, "keys": keys})
 
-    from plyr.media.artwork import process_artwork
-    from plyr.media.errors import UnsafeImage, UnsupportedImage
-    from plyr.storage.base import put_content_addressed
 
+async def set_cover(runtime: Runtime, list_id: int, did: str, picture: Path, work: Path) -> None:
+    """Store new cover art (checked and normalised like track artwork); the replaced files
+    are cleaned up by a job."""
     async with runtime.sessions() as db:
         await owned_list(db, list_id, did)
     try:
+        await anyio.to_thread.run_sync(sniff_image, picture)
         artwork = await anyio.to_thread.run_sync(process_artwork, picture, work)
     except (UnsupportedImage, UnsafeImage) as exc:
         raise ServiceError(415, "unsupported_image", str(exc)) from exc
-    image, _ = await put_content_addressed(
-        runtime.storage,
-        "images",
-        artwork.image_path,
-        artwork.image_path.suffix.lstrip("."),
-        artwork.image_mime,
-    )
-    thumb, _ = await put_content_addressed(
-        runtime.storage, "images", artwork.thumb_path, "webp", "image/webp"
-    )
+    image_key, thumb_key = await store_artwork(runtime.storage, artwork)
     async with runtime.sessions() as db:
-        row = await owned_list(db, list_id, did)
-        old = [
-            k for k in (row.image_key, row.thumbnail_key) if k and k not in (image.key, thumb.key)
-        ]
-        row.image_key, row.thumbnail_key = image.key, thumb.key
+        row = await db.get(MusicList, list_id)
+        if row is None or row.did != did:  # deleted while the image was processed
+            await _drop_files_later(db, did, [image_key, thumb_key])
+            await db.commit()
+            raise ServiceError(404, "not_found", "no such list")
+        new = {image_key, thumb_key}
+        old = [k for k in (row.image_key, row.thumbnail_key) if k and k not in new]
+        row.image_key, row.thumbnail_key = image_key, thumb_key
         row.updated_at = utcnow()
+        await _drop_files_later(db, did, old)
         await db.commit()
-    return old
 
 
 # --- albums from track fields -------------------------------------------------------------

@@ -15,16 +15,11 @@ from typing import Any, TypeVar
 import anyio
 from sqlalchemy import delete, or_, select
 
-from plyr.atproto.lexicon import LexiconValidationError
-from plyr.atproto.repo import CidMismatch
 from plyr.atproto.tid import next_tid
 from plyr.atproto.xrpc import (
-    AuthenticationFailed,
-    InvalidRequest,
     PayloadTooLarge,
-    ScopeMissing,
-    XrpcError,
 )
+from plyr.auth.record_writes import pds_writes, write_problem
 from plyr.auth.sessions import SessionEnded, repo_for, session_for
 from plyr.db.models import (
     Artist,
@@ -49,6 +44,7 @@ from plyr.media.transcode import transcode, transcode_reason
 from plyr.runtime import Runtime
 from plyr.social import sync
 from plyr.social.lists import file_under_album
+from plyr.storage.artwork import store_artwork
 from plyr.storage.base import put_content_addressed
 from plyr.tracks.records import track_record
 
@@ -226,17 +222,7 @@ async def _process(ctx: JobContext, runtime: Runtime, upload: Upload, stored: li
                 raise PermanentJobError(str(exc)) from exc
             warnings.append(f"the embedded cover was skipped: {exc}")
         if artwork is not None:
-            image = await put_content_addressed(
-                storage,
-                "images",
-                artwork.image_path,
-                artwork.image_path.suffix.lstrip("."),
-                artwork.image_mime,
-            )
-            thumb = await put_content_addressed(
-                storage, "images", artwork.thumb_path, "webp", "image/webp"
-            )
-            image_key, thumb_key = image[0].key, thumb[0].key
+            image_key, thumb_key = await store_artwork(storage, artwork)
             stored.extend([image_key, thumb_key])
 
         title = fields.get("title") or info.title or Path(upload.filename).stem
@@ -333,7 +319,7 @@ async def publish_track(ctx: JobContext) -> dict[str, Any] | None:
         )
         raise
     except Exception as exc:
-        message = _publish_problem(exc)
+        message = write_problem(exc)
         if ctx.last_attempt:
             await _update(
                 runtime, Track, track_id, publish_state=PublishState.failed, publish_error=message
@@ -341,14 +327,6 @@ async def publish_track(ctx: JobContext) -> dict[str, Any] | None:
         else:
             await _update(runtime, Track, track_id, publish_error=f"{message}; retrying")
         raise
-
-
-def _publish_problem(exc: Exception) -> str:
-    if isinstance(exc, SessionEnded):
-        return "plyr has no valid sign-in for you: sign in again to publish"
-    if isinstance(exc, XrpcError):
-        return f"your pds did not accept the record ({exc.error}: {exc.message})"[:500]
-    return f"publishing failed: {type(exc).__name__}: {exc}"[:500]
 
 
 async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str, Any] | None:
@@ -397,14 +375,8 @@ async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str
 
     record = track_record(settings, track, tags=tags, audio_blob=audio_blob)
     await ctx.report("publishing", 0.7, "writing the record")
-    try:
+    async with pds_writes():
         ref = await repo.put_record(collection, track.rkey, record)
-    except (LexiconValidationError, InvalidRequest, ScopeMissing, CidMismatch) as exc:
-        raise PermanentJobError(
-            _publish_problem(exc) if isinstance(exc, XrpcError) else str(exc)
-        ) from exc
-    except AuthenticationFailed as exc:
-        raise SessionEnded(str(exc)) from exc
     async with runtime.sessions() as db:
         row = await db.get(Track, track_id)
         if row is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO
 
@@ -18,6 +19,7 @@ import anyio
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from plyr.config import Settings
 from plyr.tracks.forms import ReceivedFile, ReceivedForm
 from plyr.web.errors import ApiError
 
@@ -194,3 +196,20 @@ async def receive_form(
     finally:
         collector.close()
     return collector.form
+
+
+@contextlib.asynccontextmanager
+async def received_image(request: Request, settings: Settings) -> AsyncIterator[tuple[Path, Path]]:
+    """The form's one `image` file streamed to disk (within the image size limit), and a
+    scratch folder for what is made from it; both are removed afterwards. 422 when the
+    form carries no image."""
+    tmp_dir = settings.data_dir / "tmp"
+    form = await receive_form(request, tmp_dir, {"image": settings.max_image_bytes})
+    try:
+        image = form.files.get("image")
+        if image is None or image.size == 0:
+            raise ApiError(422, "invalid_input", "choose an image")
+        with tempfile.TemporaryDirectory(dir=tmp_dir) as work:
+            yield image.path, Path(work)
+    finally:
+        form.cleanup()

@@ -8,10 +8,7 @@ record key is chosen up front), so clients can show "publishing" until the PDS h
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -20,9 +17,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from plyr.db.models import Artist, Comment, ListType, MusicList, Profile, SyncedRecord, Track
-from plyr.jobs.queue import enqueue
-from plyr.media.errors import UnsafeImage, UnsupportedImage
-from plyr.media.sniff import sniff_image
 from plyr.runtime import Runtime
 from plyr.social import comments, likes, lists, profiles
 from plyr.social.comments import MAX_TEXT
@@ -35,7 +29,7 @@ from plyr.tracks.records import audio_url, image_url
 from plyr.web.auth import Caller, CallerDep, CsrfDep, OptionalCaller
 from plyr.web.deps import RuntimeDep
 from plyr.web.errors import ApiError
-from plyr.web.form_stream import receive_form
+from plyr.web.form_stream import received_image
 from plyr.web.limits import limit_writes
 from plyr.web.streaming import serve_object
 from plyr.web.tracks_api import playable_track
@@ -100,14 +94,6 @@ def record_uri(runtime: Runtime, kind: str, row: SyncedRecord) -> str:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-async def _forget_files(runtime: Runtime, did: str, keys: list[str]) -> None:
-    """Delete stored images nothing uses any more, in a job (files are shared by content)."""
-    if keys:
-        async with runtime.sessions() as db:
-            await enqueue(db, "track.delete", {"did": did, "rkey": None, "keys": keys})
-            await db.commit()
 
 
 # --- likes -------------------------------------------------------------------------------
@@ -454,8 +440,7 @@ async def delete_list(
 ) -> Response:
     """Delete a list you own: here at once; its record and unused cover files by jobs."""
     await limit_writes(runtime, request, caller.did)
-    keys = await lists.delete_list(runtime, list_id, caller.did, caller.session.id)
-    await _forget_files(runtime, caller.did, keys)
+    await lists.delete_list(runtime, list_id, caller.did, caller.session.id)
     return Response(status_code=204)
 
 
@@ -514,23 +499,8 @@ async def set_list_cover(
     row = await lists.get_list(runtime, list_id)
     if row.did != caller.did:  # before reading the body
         raise ApiError(403, "forbidden", "only its owner can change this list")
-    settings = runtime.settings
-    form = await receive_form(
-        request, settings.data_dir / "tmp", {"image": settings.max_image_bytes}
-    )
-    try:
-        image = form.files.get("image")
-        if image is None or image.size == 0:
-            raise ApiError(422, "invalid_input", "choose an image")
-        try:
-            await asyncio.to_thread(sniff_image, image.path)
-        except (UnsupportedImage, UnsafeImage) as exc:
-            raise ApiError(415, "unsupported_image", str(exc)) from exc
-        with tempfile.TemporaryDirectory(dir=settings.data_dir / "tmp") as work:
-            replaced = await lists.set_cover(runtime, list_id, caller.did, image.path, Path(work))
-    finally:
-        form.cleanup()
-    await _forget_files(runtime, caller.did, replaced)
+    async with received_image(request, runtime.settings) as (picture, work):
+        await lists.set_cover(runtime, list_id, caller.did, picture, work)
     return await list_detail(runtime, list_id, caller)
 
 

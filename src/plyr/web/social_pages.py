@@ -10,15 +10,12 @@ header carrying the toast.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from plyr.db.models import (
     Artist,
@@ -32,7 +29,7 @@ from plyr.social import comments, likes, lists, preferences, profiles, tags
 from plyr.tracks import service
 from plyr.web.auth import BrowserDep, Caller, CsrfDep, OptionalCaller
 from plyr.web.deps import RuntimeDep
-from plyr.web.form_stream import receive_form
+from plyr.web.form_stream import received_image
 from plyr.web.limits import limit_writes
 from plyr.web.templating import render
 from plyr.web.tracks_api import playable_track
@@ -542,11 +539,9 @@ async def delete_list(
 ) -> Response:
     try:
         row = await lists.get_list(runtime, list_id)
-        keys = await lists.delete_list(runtime, list_id, caller.did, caller.session.id)
+        await lists.delete_list(runtime, list_id, caller.did, caller.session.id)
     except ServiceError as exc:
         return finish(request, exc.message, f"/playlists/{list_id}", failed=True)
-    for key in keys:
-        await _forget_image(runtime, key)
     tab = "albums" if row.list_type == ListType.album else "playlists"
     back = f"/library?tab={tab}"
     if is_htmx(request):
@@ -558,44 +553,17 @@ async def delete_list(
     return finish(request, f"deleted {row.name}", back)
 
 
-async def _forget_image(runtime: Runtime, key: str) -> None:
-    """Delete a replaced cover unless something else still shows the same bytes."""
-    async with runtime.sessions() as db:
-        used = await db.scalar(
-            select(Track.id).where((Track.image_key == key) | (Track.thumbnail_key == key)).limit(1)
-        )
-        used = used or await db.scalar(
-            select(MusicList.id)
-            .where((MusicList.image_key == key) | (MusicList.thumbnail_key == key))
-            .limit(1)
-        )
-    if used is None:
-        await runtime.storage.delete(key)
-
-
 @router.post("/lists/{list_id}/cover")
 async def upload_cover(
     list_id: int, request: Request, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
 ) -> Response:
     """New cover art (multipart `image`; the CSRF token rides in the query string)."""
-    settings = runtime.settings
     try:
         await limit_writes(runtime, request, caller.did)
-        form = await receive_form(
-            request, settings.data_dir / "tmp", {"image": settings.max_image_bytes}
-        )
-        try:
-            image = form.files.get("image")
-            if image is None or image.size == 0:
-                raise ServiceError(422, "invalid_input", "choose an image")
-            with tempfile.TemporaryDirectory(dir=settings.data_dir / "tmp") as work:
-                old = await lists.set_cover(runtime, list_id, caller.did, image.path, Path(work))
-        finally:
-            form.cleanup()
+        async with received_image(request, runtime.settings) as (picture, work):
+            await lists.set_cover(runtime, list_id, caller.did, picture, work)
     except ServiceError as exc:
         return await _after_list_change(request, runtime, list_id, caller, exc.message, failed=True)
-    for key in old:
-        await _forget_image(runtime, key)
     return await _after_list_change(request, runtime, list_id, caller, "new cover saved")
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -20,14 +18,14 @@ from plyr.media.artwork import process_artwork
 from plyr.media.errors import UnsafeImage, UnsupportedImage
 from plyr.media.sniff import sniff_image
 from plyr.runtime import Runtime
-from plyr.storage.base import put_content_addressed
+from plyr.storage.artwork import store_artwork
 from plyr.tracks import service
 from plyr.tracks.records import audio_url, image_url
 from plyr.tracks.uploads import accept_upload
 from plyr.web.auth import Caller, CallerDep, CsrfDep, OptionalCaller
 from plyr.web.deps import RuntimeDep
 from plyr.web.errors import ApiError
-from plyr.web.form_stream import receive_form
+from plyr.web.form_stream import receive_form, received_image
 from plyr.web.limits import enforce, limit_writes
 from plyr.web.streaming import serve_object
 
@@ -200,33 +198,14 @@ async def replace_artwork(
 ) -> TrackOut:
     """New artwork (`image`, multipart) for a track you own."""
     await service.owned_track(runtime, track_id, caller.did)
-    settings = runtime.settings
-    form = await receive_form(
-        request, settings.data_dir / "tmp", {"image": settings.max_image_bytes}
-    )
-    try:
-        image = form.files.get("image")
-        if image is None or image.size == 0:
-            raise ApiError(422, "invalid_input", "choose an image")
+    async with received_image(request, runtime.settings) as (picture, work):
         try:
-            await asyncio.to_thread(sniff_image, image.path)
-            with tempfile.TemporaryDirectory(dir=settings.data_dir / "tmp") as work:
-                artwork = await asyncio.to_thread(process_artwork, image.path, Path(work))
-                stored, _ = await put_content_addressed(
-                    runtime.storage,
-                    "images",
-                    artwork.image_path,
-                    artwork.image_path.suffix.lstrip("."),
-                    artwork.image_mime,
-                )
-                thumb, _ = await put_content_addressed(
-                    runtime.storage, "images", artwork.thumb_path, "webp", "image/webp"
-                )
+            await asyncio.to_thread(sniff_image, picture)
+            artwork = await asyncio.to_thread(process_artwork, picture, work)
         except (UnsupportedImage, UnsafeImage) as exc:
             raise ApiError(415, "unsupported_image", str(exc)) from exc
-    finally:
-        form.cleanup()
-    await service.set_artwork(runtime, track_id, caller.did, stored.key, thumb.key)
+        image_key, thumb_key = await store_artwork(runtime.storage, artwork)
+    await service.set_artwork(runtime, track_id, caller.did, image_key, thumb_key)
     track = await service.get_track(runtime, track_id)
     return track_out(runtime, track, await service.tags_of(runtime, track_id))
 
