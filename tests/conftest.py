@@ -65,6 +65,22 @@ def make_settings(tmp_path: Path, db_url: str, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def devnet_settings(tmp_path: Path, db_url: str, net: Network, **overrides: object) -> Settings:
+    """A plyr that signs users in at the local network, with a worker that polls and
+    retries quickly (tests wait for what its jobs write)."""
+    values: dict[str, object] = {
+        "plc_url": net.plc_url,
+        "atproto_dev_network": True,
+        "atproto_dev_pds_url": net.pds_url,
+        "jobs_enabled": True,
+        "job_poll_seconds": 0.1,
+        "job_backoff_base_seconds": 0.2,
+        "job_backoff_cap_seconds": 0.5,
+    }
+    values.update(overrides)
+    return make_settings(tmp_path, db_url, **values)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     return make_settings(tmp_path, db_url)

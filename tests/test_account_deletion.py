@@ -35,7 +35,7 @@ from plyr.jobs.queue import enqueue
 from plyr.social import comments, likes, lists, profiles
 from plyr.social.account import CANCELLED, COLLECTIONS
 from plyr.social.preferences import update_preferences
-from tests.conftest import make_settings
+from tests.conftest import devnet_settings
 from tests.support.audio import make_audio, make_image
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
@@ -48,16 +48,10 @@ pytestmark = pytest.mark.browser
 async def plyr(
     atproto_net: Network, db_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PlyrServer]:
-    settings = make_settings(
+    settings = devnet_settings(
         tmp_path_factory.mktemp("plyr-account-deletion"),
         db_url,
-        plc_url=atproto_net.plc_url,
-        atproto_dev_network=True,
-        atproto_dev_pds_url=atproto_net.pds_url,
-        jobs_enabled=True,
-        job_poll_seconds=0.1,
-        job_backoff_base_seconds=0.2,
-        job_backoff_cap_seconds=0.5,
+        atproto_net,
     )
     async with running_plyr(settings, worker=True) as server:
         yield server

@@ -26,7 +26,7 @@ from plyr.atproto.devnet import Network
 from plyr.auth.sessions import COOKIE_NAME
 from plyr.db.models import Artist, Job, JobStatus, Like, Play, PublishState, Track, utcnow
 from plyr.listening import scrobble, stats, top
-from tests.conftest import make_settings
+from tests.conftest import devnet_settings
 from tests.support.audio import make_audio
 from tests.support.browser import ARTIFACTS, sign_in_at_pds, sign_in_to_plyr
 from tests.support.databases import clear_tables
@@ -44,16 +44,10 @@ STATUS = "fm.teal.alpha.actor.status"
 async def plyr(
     atproto_net: Network, db_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PlyrServer]:
-    settings = make_settings(
+    settings = devnet_settings(
         tmp_path_factory.mktemp("plyr-listening"),
         db_url,
-        plc_url=atproto_net.plc_url,
-        atproto_dev_network=True,
-        atproto_dev_pds_url=atproto_net.pds_url,
-        jobs_enabled=True,
-        job_poll_seconds=0.1,
-        job_backoff_base_seconds=0.2,
-        job_backoff_cap_seconds=0.5,
+        atproto_net,
         now_playing_ttl_seconds=TTL,
     )
     async with running_plyr(settings, worker=True) as server:

@@ -5,7 +5,6 @@ own, so stopping it leaves the shared one alone; SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy import select
 
 from plyr.atproto.devnet import Network, start_network
 from plyr.db.models import Comment, Like, RecordState
-from tests.conftest import make_settings
+from tests.conftest import devnet_settings, free_port
 from tests.support.audio import make_audio
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
@@ -26,19 +25,13 @@ pytestmark = pytest.mark.browser
 ACCOUNTS = (("dana.test", "dana-test-password"),)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Restartable:
     """A PLC + PDS whose process can be stopped and started again on the same ports and
     data folder (the PDS keeps its repos and keys; PLC its operations)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.ports = {"plc_port": _free_port(), "pds_port": _free_port()}
+        self.ports = {"plc_port": free_port(), "pds_port": free_port()}
         self.net: Network = self._start()
 
     def _start(self) -> Network:
@@ -64,16 +57,10 @@ def outage_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restartable
 async def plyr(
     outage_net: Restartable, db_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PlyrServer]:
-    settings = make_settings(
+    settings = devnet_settings(
         tmp_path_factory.mktemp("plyr-outage"),
         db_url,
-        plc_url=outage_net.net.plc_url,
-        atproto_dev_network=True,
-        atproto_dev_pds_url=outage_net.net.pds_url,
-        jobs_enabled=True,
-        job_poll_seconds=0.1,
-        job_backoff_base_seconds=0.2,
-        job_backoff_cap_seconds=0.5,
+        outage_net.net,
     )
     async with running_plyr(settings, worker=True) as server:
         yield server

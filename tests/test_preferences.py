@@ -12,7 +12,7 @@ from playwright.async_api import Browser
 
 from plyr.atproto.devnet import Network
 from plyr.auth.sessions import COOKIE_NAME
-from tests.conftest import make_settings
+from tests.conftest import devnet_settings
 from tests.support.browser import ARTIFACTS
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
@@ -36,12 +36,10 @@ DEFAULTS = {
 async def plyr(
     atproto_net: Network, db_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PlyrServer]:
-    settings = make_settings(
+    settings = devnet_settings(
         tmp_path_factory.mktemp("plyr-preferences"),
         db_url,
-        plc_url=atproto_net.plc_url,
-        atproto_dev_network=True,
-        atproto_dev_pds_url=atproto_net.pds_url,
+        atproto_net,
     )
     async with running_plyr(settings) as server:
         yield server

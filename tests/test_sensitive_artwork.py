@@ -19,7 +19,7 @@ from sqlalchemy import select
 from plyr.atproto.devnet import Network
 from plyr.db.models import SensitiveImage, Track
 from plyr.social import sensitive
-from tests.conftest import make_settings
+from tests.conftest import devnet_settings
 from tests.support.audio import make_audio, make_image
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
@@ -32,14 +32,10 @@ pytestmark = pytest.mark.browser
 async def plyr(
     atproto_net: Network, db_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PlyrServer]:
-    settings = make_settings(
+    settings = devnet_settings(
         tmp_path_factory.mktemp("plyr-sensitive"),
         db_url,
-        plc_url=atproto_net.plc_url,
-        atproto_dev_network=True,
-        atproto_dev_pds_url=atproto_net.pds_url,
-        jobs_enabled=True,
-        job_poll_seconds=0.1,
+        atproto_net,
         admin_dids=[atproto_net.account("alice.test").did],
     )
     async with running_plyr(settings, worker=True) as server:

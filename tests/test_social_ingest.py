@@ -31,7 +31,7 @@ from plyr.db.models import (
     utcnow,
 )
 from plyr.social import comments
-from tests.conftest import make_settings
+from tests.conftest import devnet_settings
 from tests.support.audio import make_audio
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
@@ -45,18 +45,12 @@ T = TypeVar("T")
 async def plyr(
     atproto_net: Network, db_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PlyrServer]:
-    settings = make_settings(
+    settings = devnet_settings(
         tmp_path_factory.mktemp("plyr-ingest"),
         db_url,
-        plc_url=atproto_net.plc_url,
-        atproto_dev_network=True,
-        atproto_dev_pds_url=atproto_net.pds_url,
+        atproto_net,
         ingest_url=atproto_net.pds_url,
         ingest_enabled=True,
-        jobs_enabled=True,
-        job_poll_seconds=0.1,
-        job_backoff_base_seconds=0.2,
-        job_backoff_cap_seconds=0.5,
     )
     async with running_plyr(settings, worker=True, ingest=True) as server:
         yield server
@@ -231,7 +225,7 @@ async def test_invalid_records_and_unknown_tracks_are_skipped(
 
 
 async def test_plyrs_own_records_come_back_unchanged(
-    plyr: PlyrServer, alice: SignedIn, track: dict[str, Any]
+    plyr: PlyrServer, alice: SignedIn, atproto_net: Network, track: dict[str, Any]
 ) -> None:
     """A comment plyr wrote is echoed by the firehose; the row stays as it was."""
     made = await comments.add_comment(
@@ -244,7 +238,9 @@ async def test_plyrs_own_records_come_back_unchanged(
         return row if row and row.record_state == RecordState.published else None
 
     row = await eventually(published)
-    record = await public_record_for(plyr, row)
+    assert row.atproto_uri is not None
+    record = await public_record(atproto_net, row.atproto_uri)
+    assert record is not None
     assert record["value"]["text"] == "my own words"
     await asyncio.sleep(1.0)  # the echo has arrived by now
     async with plyr.runtime.sessions() as db:
@@ -253,19 +249,6 @@ async def test_plyrs_own_records_come_back_unchanged(
     assert again is not None
     assert again.atproto_cid == row.atproto_cid
     assert count == 1
-
-
-async def public_record_for(plyr: PlyrServer, row: Comment) -> dict[str, Any]:
-    assert row.atproto_uri is not None
-    net_url = plyr.settings.atproto_dev_pds_url
-    did, collection, rkey = row.atproto_uri.removeprefix("at://").split("/")
-    async with httpx.AsyncClient() as http:
-        response = await http.get(
-            f"{net_url}/xrpc/com.atproto.repo.getRecord",
-            params={"repo": did, "collection": collection, "rkey": rkey},
-        )
-    response.raise_for_status()
-    return dict(response.json())
 
 
 async def test_repair_republishes_missing_and_failed_records(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from plyr.atproto.devnet import Network
 from plyr.auth.sessions import COOKIE_NAME
 from plyr.db.models import ListType, MusicList, Track
-from tests.conftest import make_settings
+from tests.conftest import devnet_settings
 from tests.support.audio import make_audio
 from tests.support.browser import ARTIFACTS
 from tests.support.plyr_server import PlyrServer, running_plyr
@@ -30,14 +30,10 @@ async def plyr(
     atproto_net: Network, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PlyrServer]:
     folder = tmp_path_factory.mktemp("plyr-social-pages")
-    settings = make_settings(
+    settings = devnet_settings(
         folder,
         f"sqlite+aiosqlite:///{folder / 'plyr.db'}",
-        plc_url=atproto_net.plc_url,
-        atproto_dev_network=True,
-        atproto_dev_pds_url=atproto_net.pds_url,
-        jobs_enabled=True,
-        job_poll_seconds=0.1,
+        atproto_net,
     )
     async with running_plyr(settings, worker=True) as server:
         yield server

@@ -11,15 +11,21 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from plyr.atproto.devnet import Network
-from plyr.db.models import AuthSession, Like, MusicList, Preferences, RecordState
-from tests.conftest import make_settings
+from plyr.db.models import Like, MusicList, Preferences, RecordState
+from tests.conftest import devnet_settings
 from tests.support.audio import make_audio, make_image
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
-from tests.support.plyr_users import SignedIn, public_record, sign_in, upload_published
+from tests.support.plyr_users import (
+    SignedIn,
+    point_sessions_at,
+    public_record,
+    sign_in,
+    upload_published,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -30,16 +36,10 @@ ALBUM = "field notes"
 async def plyr(
     atproto_net: Network, db_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PlyrServer]:
-    settings = make_settings(
+    settings = devnet_settings(
         tmp_path_factory.mktemp("plyr-social"),
         db_url,
-        plc_url=atproto_net.plc_url,
-        atproto_dev_network=True,
-        atproto_dev_pds_url=atproto_net.pds_url,
-        jobs_enabled=True,
-        job_poll_seconds=0.1,
-        job_backoff_base_seconds=0.2,
-        job_backoff_cap_seconds=0.5,
+        atproto_net,
         rate_limit_writes_per_minute=1000,
     )
     async with running_plyr(settings, worker=True) as server:
@@ -113,12 +113,6 @@ async def gone(net: Network, uri: str, seconds: float = 30) -> None:
             if await public_record(net, uri) is None:
                 return
             await asyncio.sleep(0.1)
-
-
-async def point_sessions_at(plyr: PlyrServer, did: str, pds_url: str) -> None:
-    async with plyr.runtime.sessions() as db:
-        await db.execute(update(AuthSession).where(AuthSession.did == did).values(pds_url=pds_url))
-        await db.commit()
 
 
 async def set_preferences(plyr: PlyrServer, did: str, **values: Any) -> None:

@@ -19,8 +19,8 @@ from sqlalchemy import delete, func, select, update
 from plyr.atproto import dagcbor
 from plyr.atproto.devnet import Network
 from plyr.auth.sessions import COOKIE_NAME
-from plyr.db.models import AuthSession, Job, RateLimitHit, Track, Upload
-from tests.conftest import make_settings
+from plyr.db.models import Job, RateLimitHit, Track, Upload
+from tests.conftest import devnet_settings
 from tests.support.audio import (
     make_audio,
     make_garbage_after_header,
@@ -31,7 +31,7 @@ from tests.support.audio import (
 )
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
-from tests.support.plyr_users import SignedIn, sign_in, upload
+from tests.support.plyr_users import SignedIn, point_sessions_at, sign_in, upload
 
 pytestmark = pytest.mark.browser
 
@@ -53,16 +53,10 @@ FORMATS = {
 async def plyr(
     atproto_net: Network, db_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PlyrServer]:
-    settings = make_settings(
+    settings = devnet_settings(
         tmp_path_factory.mktemp("plyr-uploads"),
         db_url,
-        plc_url=atproto_net.plc_url,
-        atproto_dev_network=True,
-        atproto_dev_pds_url=atproto_net.pds_url,
-        jobs_enabled=True,
-        job_poll_seconds=0.1,
-        job_backoff_base_seconds=0.2,
-        job_backoff_cap_seconds=0.5,
+        atproto_net,
         max_upload_bytes=8 * 1024 * 1024,
     )
     async with running_plyr(settings, worker=True) as server:
@@ -308,17 +302,11 @@ async def test_uploads_need_a_signed_in_artist_and_csrf(
 # --- publishing when the PDS is away, edits, deletes -------------------------------------
 
 
-async def _point_sessions_at(plyr: PlyrServer, did: str, pds_url: str) -> None:
-    async with plyr.runtime.sessions() as db:
-        await db.execute(update(AuthSession).where(AuthSession.did == did).values(pds_url=pds_url))
-        await db.commit()
-
-
 async def test_pds_down_keeps_publishing_then_recovers(
     plyr: PlyrServer, alice: SignedIn, atproto_net: Network, tmp_path: Path
 ) -> None:
     source = make_audio(tmp_path / "patient.ogg", "ogg-opus", freq=450)
-    await _point_sessions_at(plyr, alice.did, "http://127.0.0.1:9")  # nothing listens there
+    await point_sessions_at(plyr, alice.did, "http://127.0.0.1:9")  # nothing listens there
     try:
         async with alice.client(plyr) as http:
             accepted = await upload(http, source, title="patient")
@@ -335,7 +323,7 @@ async def test_pds_down_keeps_publishing_then_recovers(
             page = await http.get(f"/tracks/{track_id}", headers={"Accept": "text/html"})
             assert "publishing to your pds" in page.text
     finally:
-        await _point_sessions_at(plyr, alice.did, atproto_net.pds_url)
+        await point_sessions_at(plyr, alice.did, atproto_net.pds_url)
     async with alice.client(plyr) as http:
         final = (await follow_progress(http, f"/api/uploads/{upload_id}/progress"))[-1]
         assert final["phase"] == "published"
@@ -345,7 +333,7 @@ async def test_failed_publish_can_be_retried(
     plyr: PlyrServer, alice: SignedIn, atproto_net: Network, tmp_path: Path
 ) -> None:
     source = make_audio(tmp_path / "retry.m4a", "m4a-aac", freq=470)
-    await _point_sessions_at(plyr, alice.did, "http://127.0.0.1:9")
+    await point_sessions_at(plyr, alice.did, "http://127.0.0.1:9")
     async with alice.client(plyr) as http:
         accepted = await upload(http, source, title="retry me")
         upload_id = accepted.json()["upload_id"]
@@ -365,7 +353,7 @@ async def test_failed_publish_can_be_retried(
         assert status["phase"] == "failed", status
         assert "pds" in status["error"]
         track_id = status["track_id"]
-        await _point_sessions_at(plyr, alice.did, atproto_net.pds_url)
+        await point_sessions_at(plyr, alice.did, atproto_net.pds_url)
         retried = await http.post(f"/api/tracks/{track_id}/publish")
         assert retried.status_code == 202
         final = (await follow_progress(http, f"/api/uploads/{upload_id}/progress"))[-1]

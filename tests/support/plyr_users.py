@@ -12,9 +12,11 @@ from typing import Any
 import anyio
 import httpx
 from playwright.async_api import Browser
+from sqlalchemy import update
 
 from plyr.atproto.devnet import Network
 from plyr.auth.sessions import COOKIE_NAME, csrf_token
+from plyr.db.models import AuthSession
 from tests.support.browser import sign_in_to_plyr
 from tests.support.plyr_server import PlyrServer
 
@@ -98,3 +100,11 @@ async def public_record(net: Network, uri: str) -> dict[str, Any] | None:
         return None
     response.raise_for_status()
     return dict(response.json())
+
+
+async def point_sessions_at(plyr: PlyrServer, did: str, pds_url: str) -> None:
+    """Aim a user's sessions at another PDS address (a dead port makes the PDS unreachable
+    for plyr alone, without stopping the shared one)."""
+    async with plyr.runtime.sessions() as db:
+        await db.execute(update(AuthSession).where(AuthSession.did == did).values(pds_url=pds_url))
+        await db.commit()
