@@ -1,4 +1,5 @@
-"""Artists (every signed-in identity): kept in step with their DID document and profile."""
+"""Artists (every signed-in identity): kept in step with their DID document and profile,
+and found by handle or DID."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from sqlalchemy import select
 
 from plyr.atproto.identity import Identity
 from plyr.db.models import Artist, utcnow
+from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -64,5 +67,21 @@ async def sync_artist(runtime: Runtime, did: str) -> Artist:
         artist.updated_at = utcnow()
         await db.commit()
         await db.refresh(artist)
+        db.expunge(artist)
+        return artist
+
+
+async def get_artist(runtime: Runtime, did: str) -> Artist | None:
+    async with runtime.sessions() as db:
+        return await db.get(Artist, did)
+
+
+async def find_artist(runtime: Runtime, handle_or_did: str) -> Artist:
+    key = handle_or_did.removeprefix("@").lower()
+    async with runtime.sessions() as db:
+        column = Artist.did if key.startswith("did:") else Artist.handle
+        artist = await db.scalar(select(Artist).where(column == key).limit(1))
+        if artist is None:
+            raise ServiceError(404, "not_found", f"no artist @{key} on plyr yet")
         db.expunge(artist)
         return artist

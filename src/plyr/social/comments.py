@@ -6,7 +6,7 @@ tracks (a preference); text is 1 to 1000 characters and must fit the lexicon.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -123,3 +123,9 @@ async def comments_on(runtime: Runtime, track_id: int, limit: int = 500) -> list
         found = list(rows.scalars())
         db.expunge_all()
         return found
+
+
+async def comment_count(runtime: Runtime, track_id: int) -> int:
+    async with runtime.sessions() as db:
+        found = await db.scalar(select(func.count(Comment.id)).where(Comment.track_id == track_id))
+        return int(found or 0)

@@ -36,7 +36,7 @@ from plyr.db.models import (
 )
 from plyr.ingest import record_handler
 from plyr.runtime import Runtime
-from plyr.social.lists import album_key
+from plyr.social.list_rows import album_key
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from plyr.db.models import Artist, Like, ListItem, ListType, MusicList, Preferen
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.social import sync
-from plyr.social.lists import MAX_ITEMS, liked_list
+from plyr.social.list_rows import MAX_ITEMS, liked_list
 
 
 async def like(runtime: Runtime, did: str, track_id: int, session_id: str | None = None) -> Like:
@@ -157,3 +157,11 @@ async def liked_page_visible(runtime: Runtime, did: str) -> bool:
     async with runtime.sessions() as db:
         shown = await db.scalar(select(Preferences.show_liked).where(Preferences.did == did))
         return bool(shown)
+
+
+async def may_see_list(runtime: Runtime, row: MusicList, viewer_did: str | None) -> bool:
+    """Albums and playlists are public; a liked list is private unless its owner shows
+    their liked tracks (the owner always sees it)."""
+    if row.list_type != ListType.liked or viewer_did == row.did:
+        return True
+    return await liked_page_visible(runtime, row.did)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from plyr.db.models import Preferences, utcnow
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
-from plyr.tracks.uploads import normalise_tags
+from plyr.social.tags import normalise_tags
 
 Theme = Literal["system", "light", "dark"]
 THEMES: tuple[str, ...] = ("system", "light", "dark")

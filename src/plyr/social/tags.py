@@ -1,13 +1,74 @@
-"""Tags across the catalogue: counts, tag pages, and leaving out the tags a listener hides."""
+"""Tags: what a tag may be, a track's tags, counts across the catalogue, tag pages, and
+leaving out the tags a listener hides."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import PublishState, Tag, Track, TrackTag
+from plyr.errors import ServiceError
 from plyr.runtime import Runtime
+
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 50
+
+
+def normalise_tags(raw: list[str]) -> list[str]:
+    """Tags as a form or the API sends them (repeated fields or comma-separated) →
+    lowercase, without `#`, each once, in order; 422 past the limits."""
+    tags: list[str] = []
+    for tag in (part.strip() for value in raw for part in value.split(",")):
+        tag = " ".join(tag.lower().lstrip("#").split())
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ServiceError(
+                422,
+                "invalid_input",
+                f"the tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters",
+                [{"field": "tags", "message": "too long"}],
+            )
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ServiceError(
+            422,
+            "invalid_input",
+            f"at most {MAX_TAGS} tags",
+            [{"field": "tags", "message": "too many"}],
+        )
+    return tags
+
+
+async def set_tags(db: AsyncSession, track_id: int, tags: list[str]) -> None:
+    """Give a track exactly these tags, in this order (inside the caller's transaction)."""
+    await db.execute(delete(TrackTag).where(TrackTag.track_id == track_id))
+    for position, name in enumerate(tags):
+        tag_id = await db.scalar(select(Tag.id).where(Tag.name == name))
+        if tag_id is None:
+            tag = Tag(name=name)
+            db.add(tag)
+            await db.flush()
+            tag_id = tag.id
+        db.add(TrackTag(track_id=track_id, tag_id=tag_id, position=position))
+
+
+async def track_tags(db: AsyncSession, track_id: int) -> list[str]:
+    rows = await db.execute(
+        select(Tag.name)
+        .join(TrackTag, TrackTag.tag_id == Tag.id)
+        .where(TrackTag.track_id == track_id)
+        .order_by(TrackTag.position)
+    )
+    return list(rows.scalars())
+
+
+async def tags_of(runtime: Runtime, track_id: int) -> list[str]:
+    async with runtime.sessions() as db:
+        return await track_tags(db, track_id)
 
 
 async def tag_counts(runtime: Runtime, *, limit: int = 100) -> list[tuple[str, int]]:

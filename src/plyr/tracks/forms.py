@@ -1,5 +1,5 @@
 """A received upload form: small fields in memory, files already on disk (see
-plyr.web.form_stream, which fills it while the body streams in)."""
+plyr.web.shared.form_stream, which fills it while the body streams in)."""
 
 from __future__ import annotations
 

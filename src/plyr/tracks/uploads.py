@@ -17,6 +17,7 @@ from plyr.media import pool
 from plyr.media.errors import CorruptFile, UnsupportedFormat, UnsupportedImage
 from plyr.media.sniff import sniff_audio, sniff_image
 from plyr.runtime import Runtime
+from plyr.social.tags import normalise_tags
 from plyr.storage.base import put_file
 from plyr.tracks.forms import ReceivedForm
 
@@ -25,8 +26,6 @@ log = logging.getLogger(__name__)
 MAX_TITLE = 256
 MAX_ALBUM = 256
 MAX_DESCRIPTION = 5000
-MAX_TAGS = 10
-MAX_TAG_LENGTH = 50
 MAX_FEATURES = 10
 
 
@@ -53,31 +52,6 @@ class TrackFields:
 def _split(values: list[str]) -> list[str]:
     """Accept repeated fields and comma-separated lists alike."""
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-def normalise_tags(raw: list[str]) -> list[str]:
-    tags: list[str] = []
-    for tag in _split(raw):
-        tag = " ".join(tag.lower().lstrip("#").split())
-        if not tag:
-            continue
-        if len(tag) > MAX_TAG_LENGTH:
-            raise ApiError(
-                422,
-                "invalid_input",
-                f"the tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters",
-                [{"field": "tags", "message": "too long"}],
-            )
-        if tag not in tags:
-            tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise ApiError(
-            422,
-            "invalid_input",
-            f"at most {MAX_TAGS} tags",
-            [{"field": "tags", "message": "too many"}],
-        )
-    return tags
 
 
 def _check_length(name: str, value: str, limit: int) -> str:

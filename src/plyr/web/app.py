@@ -1,4 +1,6 @@
-"""The FastAPI app factory. `plyr serve` and the tests build the app through create_app()."""
+"""The FastAPI app factory: every HTTP surface (the JSON API, media, pages) on one app, with
+the error handlers, middleware, static files and API docs, and the worker and ingest tasks
+when this process runs them. `plyr serve` and the tests build the app through create_app()."""
 
 from __future__ import annotations
 
@@ -8,38 +10,21 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from plyr import __version__, ingest
+from plyr import handlers as _handlers  # noqa: F401 - registers every job handler and indexer
 from plyr.config import Settings, get_settings
 from plyr.jobs.worker import Worker, WorkerOptions
-from plyr.listening import scrobble  # noqa: F401 - registers the scrobble job handler
 from plyr.runtime import Runtime
-from plyr.tracks import jobs as track_jobs  # noqa: F401 - registers the track job handlers
-from plyr.web import (
-    auth_pages,
-    health,
-    listening_api,
-    media,
-    pages,
-    queue_api,
-    search_api,
-    settings_pages,
-    sharing,
-    social_api,
-    social_pages,
-    track_pages,
-    tracks_api,
-)
-from plyr.web.auth import SignInRequired
-from plyr.web.errors import install_error_handlers
-from plyr.web.middleware import RequestIdMiddleware
-from plyr.web.templating import STATIC_DIR
+from plyr.web import api, media, pages
+from plyr.web.shared.errors import install_error_handlers
+from plyr.web.shared.middleware import RequestIdMiddleware
+from plyr.web.shared.templating import STATIC_DIR
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +80,6 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
-
-    @app.exception_handler(SignInRequired)
-    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
-        return RedirectResponse(f"/login?{urlencode({'next': exc.next_path})}", status_code=303)
-
     app.add_middleware(RequestIdMiddleware)
     if VENDOR_DIR.is_dir():  # htmx from npm (frontend/); without it pages still work
         app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
@@ -116,17 +96,9 @@ def create_app(
             swagger_favicon_url="/static/favicon.svg",
         )
 
-    app.include_router(health.router)
+    # Each surface is one router over the same domain services; new protocol surfaces
+    # (the labeler's XRPC, Subsonic) are included here beside them.
+    app.include_router(api.router)
     app.include_router(media.router)
-    app.include_router(auth_pages.router)
-    app.include_router(settings_pages.router)
-    app.include_router(listening_api.router)  # before tracks_api: /api/tracks/top
-    app.include_router(tracks_api.router)
-    app.include_router(queue_api.router)
-    app.include_router(social_api.router)
-    app.include_router(search_api.router)
-    app.include_router(sharing.router)
-    app.include_router(social_pages.router)
-    app.include_router(track_pages.router)
     app.include_router(pages.router)
     return app

@@ -1,0 +1,47 @@
+"""The JSON API (`/api/*`, described at `/api/openapi.json`): one module per resource, each
+a thin layer over the domain services. Errors have one shape (`web.shared.errors`); callers
+are a session cookie (with CSRF on mutations) or a developer token (`web.shared.caller`)."""
+
+from fastapi import APIRouter
+
+from plyr.web.api import (
+    account,
+    admin,
+    comments,
+    health,
+    likes,
+    listening,
+    lists,
+    plays,
+    profiles,
+    queue,
+    records,
+    search,
+    sharing,
+    tags,
+    tracks,
+    uploads,
+)
+
+router = APIRouter()
+# Order matters only where paths overlap: `/api/tracks/top` and `/recently-liked`
+# (listening) must come before `/api/tracks/{track_id}` (tracks).
+for module in (
+    health,
+    admin,
+    account,
+    listening,
+    uploads,
+    tracks,
+    plays,
+    queue,
+    likes,
+    comments,
+    lists,
+    profiles,
+    records,
+    tags,
+    search,
+    sharing,
+):
+    router.include_router(module.router)

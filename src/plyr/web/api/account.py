@@ -1,0 +1,122 @@
+"""The account over the JSON API: who is calling (`/api/me`), their developer tokens
+(`/api/tokens`, never the secrets) and their preferences (`/api/preferences`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, StrictBool
+
+from plyr.auth.sessions import dev_tokens
+from plyr.social.preferences import PreferencesView, get_preferences, update_preferences
+from plyr.web.shared.caller import CallerDep, CsrfDep
+from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import ApiError
+from plyr.web.shared.limits import limit_writes
+
+router = APIRouter()
+
+
+class Me(BaseModel):
+    did: str
+    handle: str
+    display_name: str | None
+    via: str
+    scope: list[str]
+
+
+@router.get("/api/me", tags=["account"])
+async def me(caller: CallerDep) -> Me:
+    """Who the session cookie or `Authorization: Bearer <developer token>` belongs to."""
+    return Me(
+        did=caller.did,
+        handle=caller.handle,
+        display_name=caller.display_name,
+        via=caller.via,
+        scope=caller.session.scope.split(),
+    )
+
+
+class TokenInfo(BaseModel):
+    id: str
+    name: str | None
+    hint: str | None
+    created_at: str
+    last_used_at: str
+    expires_at: str | None
+
+
+@router.get("/api/tokens", tags=["account"])
+async def list_tokens(runtime: RuntimeDep, caller: CallerDep) -> list[TokenInfo]:
+    """The caller's developer tokens (never the secrets)."""
+    return [_info(row) for row in await dev_tokens(runtime, caller.did)]
+
+
+def _info(row: Any) -> TokenInfo:
+    return TokenInfo(
+        id=row.id[:16],
+        name=row.name,
+        hint=row.token_hint,
+        created_at=row.created_at.isoformat(),
+        last_used_at=row.last_used_at.isoformat(),
+        expires_at=row.expires_at.isoformat() if row.expires_at else None,
+    )
+
+
+# --- preferences ------------------------------------------------------------------------
+
+
+class PreferencesOut(BaseModel):
+    theme: Literal["system", "light", "dark"]
+    accent: str | None
+    auto_advance: bool
+    loudness_levelling: bool
+    allow_comments: bool
+    show_liked: bool
+    show_sensitive: bool
+    hidden_tags: list[str]
+
+    @classmethod
+    def of(cls, view: PreferencesView) -> PreferencesOut:
+        return cls.model_validate(view.as_dict())
+
+
+class PreferencesPatch(BaseModel):
+    """Any subset of the preferences; `accent: null` goes back to the default colour."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    theme: Literal["system", "light", "dark"] | None = None
+    accent: str | None = None
+    auto_advance: StrictBool | None = None
+    loudness_levelling: StrictBool | None = None
+    allow_comments: StrictBool | None = None
+    show_liked: StrictBool | None = None
+    show_sensitive: StrictBool | None = None
+    hidden_tags: list[str] | None = None
+
+
+@router.get("/api/preferences", tags=["account"])
+async def read_preferences(runtime: RuntimeDep, caller: CallerDep) -> PreferencesOut:
+    """The caller's preferences (the defaults until they save any)."""
+    return PreferencesOut.of(await get_preferences(runtime, caller.did))
+
+
+@router.patch("/api/preferences", tags=["account"])
+async def patch_preferences(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    _csrf: CsrfDep,
+    changes: PreferencesPatch,
+) -> PreferencesOut:
+    """Change some preferences; the fields left out stay as they are."""
+    await limit_writes(runtime, request, caller.did)
+    given = changes.model_dump(exclude_unset=True)
+    for name, value in given.items():
+        if value is None and name != "accent":  # only the accent has a "none" (the default)
+            raise ApiError(
+                422, "invalid_input", f"{name} cannot be null", [{"field": name, "message": "null"}]
+            )
+    return PreferencesOut.of(await update_preferences(runtime, caller.did, given))

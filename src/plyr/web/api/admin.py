@@ -1,0 +1,81 @@
+"""The operators' API: flagging sensitive artwork. Only DIDs in `PLYR_ADMIN_DIDS`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from plyr.social import sensitive
+from plyr.web.shared.caller import Caller, CallerDep, CsrfDep
+from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import ApiError
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+
+async def require_admin(runtime: RuntimeDep, caller: CallerDep) -> Caller:
+    if caller.did not in runtime.settings.admin_dids:
+        raise ApiError(403, "not_admin", "only the operators of this plyr can do this")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(require_admin)]
+
+
+class FlaggedImageOut(BaseModel):
+    id: int
+    image_key: str | None
+    url: str | None
+    reason: str | None
+    flagged_by: str | None
+    created_at: str
+
+    @classmethod
+    def of(cls, row: sensitive.FlaggedImage) -> FlaggedImageOut:
+        return cls(
+            id=row.id,
+            image_key=row.image_key,
+            url=row.url,
+            reason=row.reason,
+            flagged_by=row.flagged_by,
+            created_at=row.created_at.isoformat(),
+        )
+
+
+class FlagIn(BaseModel):
+    image: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="a stored key (a track's image_key), plyr's /images/{id} URL, or an "
+        "external image URL",
+    )
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+@router.get("/sensitive-images")
+async def list_sensitive_images(runtime: RuntimeDep, _admin: AdminDep) -> list[FlaggedImageOut]:
+    """Every flagged image, newest first."""
+    return [FlaggedImageOut.of(row) for row in await sensitive.list_flagged(runtime)]
+
+
+@router.post("/sensitive-images", status_code=201)
+async def flag_sensitive_image(
+    runtime: RuntimeDep, admin: AdminDep, _csrf: CsrfDep, body: FlagIn
+) -> FlaggedImageOut:
+    """Flag artwork: blurred for viewers who have not opted in, left out of link previews."""
+    row = await sensitive.flag(runtime, body.image, body.reason, by=admin.did)
+    return FlaggedImageOut.of(row)
+
+
+@router.delete("/sensitive-images", status_code=204)
+async def unflag_sensitive_image(
+    runtime: RuntimeDep,
+    _admin: AdminDep,
+    _csrf: CsrfDep,
+    image: Annotated[str, Query(min_length=1, max_length=2048)],
+) -> None:
+    """Clear a flag (`?image=` as it was flagged)."""
+    if not await sensitive.unflag(runtime, image):
+        raise ApiError(404, "not_found", "that image is not flagged")

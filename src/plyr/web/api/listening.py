@@ -1,0 +1,196 @@
+"""Listening over the JSON API: now playing (`/api/now-playing`), catalogue stats, top and
+recently liked tracks, and the signed-in artist's analytics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from plyr.listening import nowplaying, stats, top
+from plyr.runtime import Runtime
+from plyr.tracks.records import image_url
+from plyr.web.shared.caller import CallerDep, CsrfDep
+from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.views import TrackOut, track_out
+
+router = APIRouter(tags=["listening"])
+
+NO_CONTENT: dict[int | str, dict[str, Any]] = {
+    204: {"description": "nothing plays (never reported, stopped, or expired)"}
+}
+
+
+# --- now playing ---------------------------------------------------------------------------
+
+
+class NowPlayingIn(BaseModel):
+    track_id: int
+    position_ms: Annotated[int, Field(ge=0, le=24 * 3600 * 1000)] = 0
+    paused: bool = False
+
+
+class PlayingTrack(BaseModel):
+    id: int
+    title: str
+    artist: str
+    artist_did: str
+    duration: int | None
+    url: str
+    image_url: str | None
+    thumbnail_url: str | None
+
+
+class NowPlayingOut(BaseModel):
+    did: str
+    handle: str | None
+    track: PlayingTrack
+    position_ms: int
+    paused: bool
+    updated_at: str
+    expires_at: str
+
+
+def _now_playing_out(runtime: Runtime, playing: nowplaying.Playing) -> NowPlayingOut:
+    track = playing.track
+    public = runtime.settings.public_url
+    art = image_url(runtime.settings, track.id)
+    return NowPlayingOut(
+        did=playing.did,
+        handle=playing.handle,
+        track=PlayingTrack(
+            id=track.id,
+            title=track.title,
+            artist=track.artist_name,
+            artist_did=track.artist_did,
+            duration=track.duration_seconds,
+            url=f"{public}/tracks/{track.id}",
+            image_url=art if track.image_key else None,
+            thumbnail_url=f"{art}/thumb" if track.thumbnail_key else None,
+        ),
+        position_ms=playing.position_ms,
+        paused=playing.paused,
+        updated_at=playing.updated_at.isoformat(),
+        expires_at=playing.expires_at.isoformat(),
+    )
+
+
+def _answer(runtime: Runtime, playing: nowplaying.Playing | None) -> NowPlayingOut | Response:
+    if playing is None:
+        return Response(status_code=204)
+    return _now_playing_out(runtime, playing)
+
+
+@router.put("/api/now-playing", status_code=204)
+async def report_now_playing(
+    body: NowPlayingIn, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+) -> Response:
+    """The player says what plays (on play, pause, seek, track change, and every ~15 s
+    while playing). The report counts for `PLYR_NOW_PLAYING_TTL_SECONDS`."""
+    await nowplaying.report(
+        runtime,
+        caller.did,
+        track_id=body.track_id,
+        position_ms=body.position_ms,
+        paused=body.paused,
+    )
+    return Response(status_code=204)
+
+
+@router.delete("/api/now-playing", status_code=204)
+async def stop_now_playing(runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep) -> Response:
+    """The player stopped: nothing plays any more."""
+    await nowplaying.stop(runtime, caller.did)
+    return Response(status_code=204)
+
+
+@router.post("/api/now-playing/stop", status_code=204)
+async def stop_now_playing_beacon(
+    runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+) -> Response:
+    """As DELETE, for `navigator.sendBeacon` when a page unloads (a form-encoded body with
+    `csrf_token`, since a beacon cannot set headers)."""
+    await nowplaying.stop(runtime, caller.did)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/api/now-playing/by-handle/{handle}", response_model=NowPlayingOut, responses=NO_CONTENT
+)
+async def now_playing_by_handle(handle: str, runtime: RuntimeDep) -> NowPlayingOut | Response:
+    """What the listener with this handle plays now, with the position extrapolated from
+    their last report while not paused; 204 when nothing plays."""
+    return _answer(runtime, await nowplaying.current_by_handle(runtime, handle))
+
+
+@router.get("/api/now-playing/{did}", response_model=NowPlayingOut, responses=NO_CONTENT)
+async def now_playing(did: str, runtime: RuntimeDep) -> NowPlayingOut | Response:
+    """What `did` plays now, with the position extrapolated from their last report while
+    not paused; 204 when nothing plays."""
+    return _answer(runtime, await nowplaying.current(runtime, did))
+
+
+# --- stats, top, recently liked -------------------------------------------------------------
+
+
+class StatsOut(BaseModel):
+    plays: int
+    tracks: int
+    artists: int
+    duration_seconds: int
+
+
+@router.get("/api/stats")
+async def catalogue_stats(runtime: RuntimeDep) -> StatsOut:
+    """Total plays, published tracks, artists with a published track, and the published
+    tracks' total duration (cached for a few seconds)."""
+    return StatsOut(**(await stats.catalogue_stats(runtime)).as_dict())
+
+
+class RankedTrackOut(BaseModel):
+    plays: int
+    track: TrackOut
+
+
+class LikedTrackOut(BaseModel):
+    liked_at: str
+    track: TrackOut
+
+
+@router.get("/api/tracks/top")
+async def top_tracks(
+    runtime: RuntimeDep,
+    window: Annotated[top.Window, Query()] = "week",
+    limit: Annotated[int, Query(ge=1, le=top.MAX_LIMIT)] = 20,
+) -> list[RankedTrackOut]:
+    """Published tracks with the most plays in the last day, week, month, or of all time;
+    ties go to the newest track (cached for a few seconds)."""
+    ranked = await top.cached_top_tracks(runtime, window, limit)
+    return [RankedTrackOut(plays=r.plays, track=track_out(runtime, r.track, [])) for r in ranked]
+
+
+@router.get("/api/tracks/recently-liked")
+async def recently_liked(
+    runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=top.MAX_LIMIT)] = 20
+) -> list[LikedTrackOut]:
+    """Published tracks by their most recent like, newest first, each once."""
+    liked = await top.recently_liked(runtime, limit)
+    return [
+        LikedTrackOut(liked_at=item.liked_at.isoformat(), track=track_out(runtime, item.track, []))
+        for item in liked
+    ]
+
+
+# --- an artist's analytics ----------------------------------------------------------------
+
+
+@router.get("/api/me/analytics")
+async def my_analytics(
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    days: Annotated[int, Query(ge=1, le=366)] = stats.ANALYTICS_DAYS,
+) -> dict[str, Any]:
+    """Plays of the caller's tracks: per track (all time and in the window) and per UTC day
+    over the last `days` days."""
+    return (await stats.artist_analytics(runtime, caller.did, days=days)).as_dict()

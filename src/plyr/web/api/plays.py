@@ -1,0 +1,42 @@
+"""Plays over the JSON API: the player starts a listen when playback starts and reports the
+play with its token once it counts (30 % of the track or 30 s)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from plyr.listening import plays
+from plyr.web.shared.caller import OptionalCaller
+from plyr.web.shared.deps import RuntimeDep
+
+router = APIRouter(tags=["tracks"])
+
+
+class ListenStarted(BaseModel):
+    listen_token: str
+    threshold_ms: int
+
+
+@router.post("/api/tracks/{track_id}/listens", status_code=201)
+async def start_listen(track_id: int, runtime: RuntimeDep) -> ListenStarted:
+    """Call when playback starts; report the play with the token once it passes threshold_ms."""
+    return ListenStarted(**await plays.start_listen(runtime, track_id))
+
+
+class PlayReport(BaseModel):
+    listen_token: Annotated[str, Field(max_length=400)]
+    listened_ms: Annotated[int, Field(ge=0, le=24 * 3600 * 1000)]
+
+
+@router.post("/api/plays", status_code=201)
+async def report_play(
+    report: PlayReport, runtime: RuntimeDep, caller: OptionalCaller
+) -> dict[str, int]:
+    """Count a play: once per listen, and only after 30 % of the track or 30 s."""
+    count = await plays.count_play(
+        runtime, report.listen_token, report.listened_ms, caller.did if caller else None
+    )
+    return {"play_count": count}

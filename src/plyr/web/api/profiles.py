@@ -1,0 +1,76 @@
+"""Profiles and liked tracks over the JSON API: a user's bio, display name and avatar;
+setting your bio (the `self` profile record); a user's liked tracks when they show them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from plyr.artists import find_artist
+from plyr.db.models import Artist, Profile
+from plyr.runtime import Runtime
+from plyr.social import likes, profiles
+from plyr.social.profiles import MAX_BIO
+from plyr.web.api.bounds import SLACK
+from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller
+from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import ApiError
+from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.views import Person, TrackSummary, person, record_uri, track_summary
+
+router = APIRouter(tags=["social"])
+
+
+class ProfileOut(Person):
+    bio: str | None
+    record_state: str | None  # None: no plyr profile record yet
+    uri: str | None
+
+
+def profile_out(runtime: Runtime, artist: Artist, row: Profile | None) -> ProfileOut:
+    return ProfileOut(
+        **person(artist).model_dump(),
+        bio=row.bio if row else None,
+        record_state=row.record_state.value if row else None,
+        uri=record_uri(runtime, "actor.profile", row) if row else None,
+    )
+
+
+class ProfileIn(BaseModel):
+    bio: Annotated[str | None, Field(max_length=MAX_BIO * SLACK)] = None
+
+
+@router.get("/api/profile/{handle_or_did}")
+async def get_profile(handle_or_did: str, runtime: RuntimeDep) -> ProfileOut:
+    """A user's bio, display name and avatar."""
+    artist = await find_artist(runtime, handle_or_did)
+    return profile_out(runtime, artist, await profiles.get_profile(runtime, artist.did))
+
+
+@router.put("/api/profile")
+async def set_profile(
+    body: ProfileIn, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+) -> ProfileOut:
+    """Set your bio (empty clears it); written to your PDS as the `self` profile record."""
+    await limit_writes(runtime, request, caller.did)
+    row = await profiles.set_bio(runtime, caller.did, body.bio, caller.session.id)
+    artist = await find_artist(runtime, caller.did)
+    return profile_out(runtime, artist, row)
+
+
+class LikedOut(BaseModel):
+    user: Person
+    tracks: list[TrackSummary]
+
+
+@router.get("/api/users/{handle}/liked")
+async def liked_tracks(handle: str, runtime: RuntimeDep, caller: OptionalCaller) -> LikedOut:
+    """A user's liked tracks, when they show them (you always see your own)."""
+    artist = await find_artist(runtime, handle)
+    own = caller is not None and caller.did == artist.did
+    if not own and not await likes.liked_page_visible(runtime, artist.did):
+        raise ApiError(404, "liked_private", f"@{artist.handle} keeps their liked tracks private")
+    found = await likes.liked_tracks(runtime, artist.did)
+    return LikedOut(user=person(artist), tracks=[track_summary(runtime, t) for t in found])

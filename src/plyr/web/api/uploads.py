@@ -1,0 +1,80 @@
+"""Uploads over the JSON API: `POST /api/tracks` accepts the multipart form and answers at
+once; `/api/uploads/{id}` and its Server-Sent Events stream say where the upload stands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from plyr.tracks.progress import Progress, upload_progress
+from plyr.web.shared.caller import CallerDep, CsrfDep
+from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.uploads import receive_upload
+
+router = APIRouter(tags=["tracks"])
+
+PROGRESS_POLL_SECONDS = 0.5
+PROGRESS_MAX_SECONDS = 3600
+
+
+class UploadAccepted(BaseModel):
+    upload_id: str
+    progress_url: str
+    status_url: str
+
+
+@router.post("/api/tracks", status_code=202)
+async def upload_track(
+    request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+) -> UploadAccepted:
+    """Upload audio (`file`) with `title`, `album`, `tags`, `features` (handles),
+    `description` and optional artwork (`image`), as multipart/form-data. Returns at once;
+    follow `progress_url` (Server-Sent Events) until the track is published."""
+    upload = await receive_upload(request, runtime, caller)
+    return UploadAccepted(
+        upload_id=upload.id,
+        progress_url=f"/api/uploads/{upload.id}/progress",
+        status_url=f"/api/uploads/{upload.id}",
+    )
+
+
+@router.get("/api/uploads/{upload_id}")
+async def upload_status(upload_id: str, runtime: RuntimeDep, caller: CallerDep) -> Progress:
+    return await upload_progress(runtime, upload_id, caller.did)
+
+
+@router.get("/api/uploads/{upload_id}/progress", response_class=StreamingResponse)
+async def upload_progress_stream(
+    upload_id: str, request: Request, runtime: RuntimeDep, caller: CallerDep
+) -> StreamingResponse:
+    """Server-Sent Events: a `progress` event whenever something changes, until done."""
+    first = await upload_progress(runtime, upload_id, caller.did)
+
+    async def events() -> AsyncIterator[str]:
+        progress = first
+        last: dict[str, Any] | None = None
+        waited = 0.0
+        while True:
+            data = progress.model_dump()
+            if data != last:
+                yield f"event: progress\ndata: {json.dumps(data)}\n\n"
+                last = data
+            elif waited % 15 < PROGRESS_POLL_SECONDS:
+                yield ": keep-alive\n\n"
+            if progress.done or waited > PROGRESS_MAX_SECONDS or await request.is_disconnected():
+                return
+            await asyncio.sleep(PROGRESS_POLL_SECONDS)
+            waited += PROGRESS_POLL_SECONDS
+            progress = await upload_progress(runtime, upload_id, caller.did)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

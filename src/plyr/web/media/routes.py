@@ -1,0 +1,124 @@
+"""The media routes: a track's audio (`/audio/{id}`), its original (`/audio/{id}/download`),
+its artwork (`/images/{id}`, `/thumb`), a list's cover (`/lists/{id}/cover`), and stored
+objects by key (`/media/{key}`, the URLs local storage hands out).
+
+Each looks up what may be played or shown through the domain services, then the bytes go out
+through `serve_object` (ranges, validators, proxy offload, S3 redirects). Keys are
+content-addressed, so every answer is immutable.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from fastapi import APIRouter, Request, Response
+
+from plyr.social import lists
+from plyr.storage.base import validate_key
+from plyr.tracks.catalogue import get_track, playable_track
+from plyr.web.media.serve import serve_object
+from plyr.web.shared.caller import OptionalCaller
+from plyr.web.shared.deps import RuntimeDep, get_runtime
+from plyr.web.shared.errors import ApiError
+
+router = APIRouter(include_in_schema=False)
+
+# What browsers expect per extension; mimetypes' answers differ between systems.
+CONTENT_TYPES = {
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "mp4": "audio/mp4",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "oga": "audio/ogg",
+    "opus": "audio/ogg",
+    "wav": "audio/wav",
+    "aif": "audio/aiff",
+    "aiff": "audio/aiff",
+    "webm": "audio/webm",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "avif": "image/avif",
+}
+
+
+def content_type_for_key(key: str) -> str:
+    extension = key.rpartition("/")[2].rpartition(".")[2].lower()
+    known = CONTENT_TYPES.get(extension)
+    if known:
+        return known
+    guessed, _ = mimetypes.guess_type(key)
+    return guessed or "application/octet-stream"
+
+
+@router.api_route("/media/{key:path}", methods=["GET", "HEAD"])
+async def media(key: str, request: Request) -> Response:
+    try:
+        validate_key(key)
+    except ValueError:
+        raise ApiError(404, "not_found", "there is nothing at this address") from None
+    # get_runtime called directly: a Depends() costs more than serving a cached range.
+    storage = get_runtime(request).storage
+    return await serve_object(request, storage, key, content_type=content_type_for_key(key))
+
+
+def _viewer(caller: OptionalCaller) -> str | None:
+    return caller.did if caller is not None else None
+
+
+@router.get("/audio/{track_id}")
+@router.head("/audio/{track_id}")
+async def stream_audio(
+    track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+) -> Response:
+    track = await playable_track(runtime, track_id, _viewer(caller))
+    key = track.stream_key or track.original_key
+    content_type = track.stream_content_type or "application/octet-stream"
+    return await serve_object(request, runtime.storage, key, content_type=content_type)
+
+
+@router.get("/audio/{track_id}/download")
+@router.head("/audio/{track_id}/download")
+async def download_audio(
+    track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+) -> Response:
+    """The original file as uploaded (for downloads and exports)."""
+    track = await playable_track(runtime, track_id, _viewer(caller))
+    extension = track.original_key.rsplit(".", 1)[-1]
+    info = await runtime.storage.stat(track.original_key)
+    content_type = (info.content_type if info else None) or "application/octet-stream"
+    return await serve_object(
+        request,
+        runtime.storage,
+        track.original_key,
+        content_type=content_type,
+        download_name=f"{track.artist_name} - {track.title}.{extension}",
+    )
+
+
+@router.get("/images/{track_id}")
+@router.get("/images/{track_id}/thumb")
+async def track_image(track_id: int, request: Request, runtime: RuntimeDep) -> Response:
+    track = await get_track(runtime, track_id)
+    thumb = request.url.path.endswith("/thumb")
+    key = track.thumbnail_key if thumb else track.image_key
+    if key is None:
+        raise ApiError(404, "not_found", "this track has no artwork")
+    content_type = "image/webp" if thumb or key.endswith(".webp") else "image/jpeg"
+    return await serve_object(request, runtime.storage, key, content_type=content_type)
+
+
+@router.get("/lists/{list_id}/cover")
+@router.get("/lists/{list_id}/cover/thumb")
+async def list_cover(list_id: int, request: Request, runtime: RuntimeDep) -> Response:
+    row = await lists.get_list(runtime, list_id)
+    thumb = request.url.path.endswith("/thumb")
+    key = row.thumbnail_key if thumb else row.image_key
+    if key is None:
+        raise ApiError(404, "not_found", "this list has no cover")
+    content_type = "image/webp" if thumb or key.endswith(".webp") else "image/jpeg"
+    return await serve_object(request, runtime.storage, key, content_type=content_type)

@@ -1,0 +1,39 @@
+"""Server-rendered pages (Jinja2 + htmx) and the plain forms they post. Every page works
+without JavaScript. Handlers call the same domain services as the JSON API and never the
+API itself; what several pages share is in `common.py` and `web.shared`."""
+
+from fastapi import APIRouter
+
+from plyr.web.pages import (
+    artists,
+    home,
+    library,
+    lists,
+    playlists,
+    portal,
+    search,
+    settings,
+    sharing,
+    signin,
+    track_social,
+    tracks,
+    upload,
+)
+
+router = APIRouter(include_in_schema=False)
+for module in (
+    signin,
+    settings,
+    portal,
+    search,
+    sharing,
+    track_social,
+    playlists,
+    lists,
+    library,
+    upload,
+    tracks,
+    artists,
+    home,
+):
+    router.include_router(module.router)

@@ -1,0 +1,74 @@
+"""The Jinja2 environment shared by every page, and `render`, which every page uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+import plyr
+from plyr.auth.sessions import csrf_token
+from plyr.social import sensitive
+from plyr.social.preferences import PreferencesView
+
+# Templates and static files belong to the whole web layer: they live beside these packages.
+WEB_DIR = Path(__file__).resolve().parents[1]
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.globals["plyr_version"] = plyr.__version__
+
+
+@pass_context
+def hide_art(context: Context, *images: Any) -> bool:
+    """Whether artwork is shown blurred to this viewer (and left out of link previews): any
+    of `images` (a stored key, a URL, or a track/list with image fields) was flagged
+    sensitive and the viewer has not opted in to seeing such artwork."""
+    request = context.get("request")
+    runtime = getattr(request.app.state, "runtime", None) if request is not None else None
+    if runtime is None:
+        return False
+    sensitive.refresh_soon(runtime)
+    if not sensitive.flagged_in_snapshot(runtime, *images):
+        return False
+    prefs = getattr(request.state, "prefs", None) if request is not None else None
+    return not (prefs is not None and prefs.show_sensitive)
+
+
+templates.env.globals["hide_art"] = hide_art
+
+
+def prefs_json(prefs: PreferencesView | None) -> str:
+    """The caller's preferences as JSON for `<html data-prefs="…">` (autoescaped there);
+    "" when signed out."""
+    return json.dumps(prefs.as_dict(), separators=(",", ":")) if prefs is not None else ""
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    """A page with what every page shows: who is signed in, their CSRF token, and their
+    saved preferences (`prefs`: None for signed-out visitors, whose browser keeps them)."""
+    caller = getattr(request.state, "caller", None)
+    prefs = getattr(request.state, "prefs", None) if caller is not None else None
+    csrf = ""
+    runtime = getattr(request.app.state, "runtime", None)
+    if caller is not None and runtime is not None:
+        csrf = csrf_token(runtime.settings.secret_key_bytes(), caller.session.id)
+    public_url = runtime.settings.public_url if runtime is not None else ""
+    full = {
+        "caller": caller,
+        "csrf": csrf,
+        "public_url": public_url,
+        "prefs": prefs,
+        "prefs_json": prefs_json(prefs),
+        **(context or {}),
+    }
+    return templates.TemplateResponse(request, name, full, status_code=status_code)
