@@ -6,10 +6,10 @@ reads the shipped documents and rewrites the base namespace `fm.plyr` to the con
 one (`Settings.atproto_namespace`, e.g. `fm.plyr.dev`), so development records never
 mix with production ones.
 
-Validation follows the Lexicon spec (atproto.com/specs/lexicon). tests/test_lexicon.py
-runs its cases through the atproto project's validators too (`@atproto/lexicon` and
-`@atproto/lex-schema`, which the PDS runs) and names the reason wherever one of them
-answers differently. Choices worth knowing:
+Validation follows the Lexicon spec (atproto.com/specs/lexicon). The lexicon tests run
+their cases (tests/support/lexicon_cases.py) through the atproto project's validators too
+(`@atproto/lexicon` and `@atproto/lex-schema`, which the PDS runs) and name the reason
+wherever one of them answers differently. Choices worth knowing:
 
 * A record must carry `$type` equal to its collection. `validate_record` does not add
   it (it never changes the record); `build_record` returns a copy with `$type` set and
