@@ -1,6 +1,6 @@
 """The network guard: address checks, URL checks, and real requests through the transport.
 
-`LocalServer` (a threaded http.server on 127.0.0.1) is also used by test_identity.py.
+`LocalServer` (a threaded http.server on 127.0.0.1) is also used by test_identity_*.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-// Reference verdicts for tests/test_lexicon.py, from the atproto project's own validators.
+// Reference verdicts for tests/test_lexicon_cases.py, from the atproto project's own validators.
 //
 //   node tests/support/lexicon_reference.mjs <path to node_modules>  < {docs, cases}
 //
