@@ -1,5 +1,5 @@
 """The app under test: plyr's, configured by PLYR_* variables, plus a throwaway route
-using Starlette's FileResponse (the path plyr had before `plyr.web.streaming`) to compare
+using Starlette's FileResponse (the path plyr had before `plyr.web.media.serve`) to compare
 with. uvicorn's workers import it as `support.stream.app:bench_app` (a factory)."""
 
 from __future__ import annotations
@@ -10,16 +10,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 
 from plyr.config import Settings
-from plyr.web import streaming
 from plyr.web.app import create_app
-from plyr.web.deps import get_runtime
+from plyr.web.media import file_response as served_file
+from plyr.web.media.serve import IMMUTABLE_CACHE
+from plyr.web.shared.deps import get_runtime
 
 
 def bench_app() -> FastAPI:
     """plyr's app from PLYR_* variables, plus a FileResponse route to compare with."""
     inline_max = os.environ.get("PLYR_BENCH_INLINE_READ_MAX")
     if inline_max is not None:
-        streaming.INLINE_READ_MAX = int(inline_max)
+        served_file.INLINE_READ_MAX = int(inline_max)
     app = create_app(Settings(_env_file=None), run_worker=False, run_ingest=False)
 
     async def file_response(key: str, request: Request) -> FileResponse:
@@ -27,7 +28,7 @@ def bench_app() -> FastAPI:
         return FileResponse(
             path,
             media_type="audio/mpeg",
-            headers={"Cache-Control": streaming.IMMUTABLE_CACHE},
+            headers={"Cache-Control": IMMUTABLE_CACHE},
         )
 
     app.add_api_route("/_bench/fileresponse/{key:path}", file_response, methods=["GET"])
