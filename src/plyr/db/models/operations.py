@@ -1,5 +1,7 @@
-"""State of plyr's own machinery rather than of users' content: the durable job queue,
-how far an event stream has been read, and the rate-limit counters all processes share.
+"""Rows about plyr's own machinery: the job queue, stream cursors, rate-limit counters.
+
+Not users' content: durable background jobs, how far an event stream has been read, and the
+fixed-window counters every process shares.
 """
 
 from __future__ import annotations
