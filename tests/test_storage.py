@@ -4,85 +4,31 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import anyio
 import httpx
 import pytest
-from aiobotocore.session import AioSession
-from botocore.exceptions import ClientError
 
-from plyr.config import Settings
-from plyr.storage.base import (
-    ObjectNotFound,
-    Storage,
-    StorageUnavailable,
-    content_key,
-    put_content_addressed,
-)
+from plyr.storage.base import ObjectNotFound, Storage, content_key, put_content_addressed
 from plyr.storage.factory import create_storage
 from plyr.storage.local import TMP_DIR, LocalStorage
 from plyr.storage.s3 import S3Storage
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
 from tests.support.seaweedfs import S3Server
-
-if TYPE_CHECKING:
-    from types_aiobotocore_s3.client import S3Client
-
-MIB = 1024 * 1024
-PART_SIZE = 8 * MIB
-
+from tests.support.storage import (
+    MIB,
+    PART_SIZE,
+    admin_client,
+    chunks_of,
+    random_stream,
+    read,
+    remove_bucket,
+    s3_settings,
+)
 
 # --- fixtures ---------------------------------------------------------------------------
-
-
-_ADMIN_SESSION = AioSession()  # shared, so each client is cheap to make
-
-
-@asynccontextmanager
-async def admin_client(server: S3Server) -> AsyncIterator[S3Client]:
-    """A plain client on the test server, to look behind the storage's back."""
-    async with _ADMIN_SESSION.create_client(
-        "s3",
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=server.access_key,
-        aws_secret_access_key=server.secret_key,
-    ) as client:
-        yield client
-
-
-def s3_settings(tmp_path: Path, server: S3Server, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "storage_backend": "s3",
-        "s3_endpoint_url": server.endpoint,
-        "s3_bucket": f"plyr-test-{secrets.token_hex(6)}",
-        "s3_access_key_id": server.access_key,
-        "s3_secret_access_key": server.secret_key,
-        "s3_part_size": PART_SIZE,
-    }
-    values.update(overrides)
-    return make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", **values)
-
-
-async def remove_bucket(client: S3Client, bucket: str) -> None:
-    """Empty and drop a test bucket (best effort: a shared server should not fill up)."""
-    try:
-        uploads = await client.list_multipart_uploads(Bucket=bucket)
-        for upload in uploads.get("Uploads", []):
-            await client.abort_multipart_upload(
-                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-            )
-        listing = await client.list_objects_v2(Bucket=bucket)
-        for item in listing.get("Contents", []):
-            await client.delete_object(Bucket=bucket, Key=item["Key"])
-        await client.delete_bucket(Bucket=bucket)
-    except ClientError:
-        pass
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
@@ -108,25 +54,6 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-async def chunks_of(*parts: bytes) -> AsyncIterator[bytes]:
-    for part in parts:
-        yield part
-
-
-async def read(store: Storage, key: str, start: int = 0, end: int | None = None) -> bytes:
-    return b"".join([chunk async for chunk in store.get_range(key, start, end)])
-
-
-async def random_stream(total: int, seen: Callable[[bytes], None]) -> AsyncIterator[bytes]:
-    """`total` random bytes in 1 MiB chunks, made as they are sent (never all in memory)."""
-    sent = 0
-    while sent < total:
-        block = os.urandom(min(MIB, total - sent))
-        seen(block)
-        sent += len(block)
-        yield block
 
 
 async def pending_uploads(store: Storage, server: S3Server) -> list[str]:
@@ -335,117 +262,3 @@ async def test_cancelled_put_leaves_nothing(
     assert scope.cancelled_caught
     assert await storage.stat("audio/00/cancelled") is None
     await assert_nothing_left(storage, request)
-
-
-# --- S3 only -----------------------------------------------------------------------------
-
-
-@pytest.mark.s3
-async def test_check_creates_the_bucket(s3_server: S3Server, tmp_path: Path) -> None:
-    settings = s3_settings(tmp_path, s3_server)
-    store = create_storage(settings)
-    async with admin_client(s3_server) as admin:
-        try:
-            await store.check()
-            await admin.head_bucket(Bucket=settings.s3_bucket)
-            await store.check()  # and is happy with one that exists
-            listing = await admin.list_objects_v2(Bucket=settings.s3_bucket)
-            assert listing.get("KeyCount", 0) == 0  # the probe object is gone
-        finally:
-            await store.close()
-            await remove_bucket(admin, settings.s3_bucket)
-
-
-@pytest.mark.s3
-async def test_public_base_url_is_used_verbatim(tmp_path: Path) -> None:
-    settings = make_settings(
-        tmp_path,
-        "sqlite+aiosqlite:///unused.db",
-        storage_backend="s3",
-        s3_endpoint_url="http://127.0.0.1:1",
-        s3_public_base_url="https://cdn.example.com/media/",
-    )
-    store = create_storage(settings)
-    assert await store.url("audio/ab/x.mp3") == "https://cdn.example.com/media/audio/ab/x.mp3"
-    await store.close()
-
-
-@pytest.mark.s3
-async def test_unreachable_endpoint_is_unavailable(tmp_path: Path) -> None:
-    port = free_port()  # nothing listens there
-    endpoint = f"http://127.0.0.1:{port}"
-    settings = make_settings(
-        tmp_path,
-        "sqlite+aiosqlite:///unused.db",
-        storage_backend="s3",
-        s3_endpoint_url=endpoint,
-        s3_access_key_id="key-id",
-        s3_secret_access_key="not-shown-anywhere",
-    )
-    store = create_storage(settings)
-    try:
-        with pytest.raises(StorageUnavailable) as checked:
-            await store.check()
-        with pytest.raises(StorageUnavailable) as put:
-            await store.put("audio/00/x", chunks_of(b"x"))
-    finally:
-        await store.close()
-    for message in (str(checked.value), str(put.value)):
-        assert endpoint in message
-        assert "connection refused" in message
-        assert "PLYR_S3_ENDPOINT_URL" in message
-        assert "not-shown-anywhere" not in message
-        assert "\n" not in message
-
-
-@pytest.mark.s3
-async def test_every_call_reports_an_unreachable_endpoint(tmp_path: Path) -> None:
-    # One attempt per call: the retries were exercised above and only cost time here.
-    store = S3Storage(
-        bucket="plyr",
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
-        access_key_id="key-id",
-        secret_access_key="secret",
-        max_attempts=1,
-    )
-    try:
-        with pytest.raises(StorageUnavailable, match="connection refused"):
-            await store.stat("audio/00/x")
-        with pytest.raises(StorageUnavailable, match="connection refused"):
-            await read(store, "audio/00/x")
-        with pytest.raises(StorageUnavailable, match="connection refused"):
-            await store.delete("audio/00/x")
-        big = hashlib.sha256()
-        with pytest.raises(StorageUnavailable, match="connection refused"):
-            await store.put("audio/00/x", random_stream(9 * MIB, big.update))
-    finally:
-        await store.close()
-
-
-@pytest.mark.s3
-@pytest.mark.parametrize(
-    ("wrong", "setting"),
-    [("secret", "PLYR_S3_SECRET_ACCESS_KEY"), ("key", "PLYR_S3_ACCESS_KEY_ID")],
-)
-async def test_wrong_credentials_are_unavailable(
-    s3_server: S3Server, tmp_path: Path, wrong: str, setting: str
-) -> None:
-    bad_secret = "wrong-secret-value-123"
-    overrides: dict[str, object] = (
-        {"s3_secret_access_key": bad_secret}
-        if wrong == "secret"
-        else {"s3_access_key_id": "nobody-has-this-key"}
-    )
-    store = create_storage(s3_settings(tmp_path, s3_server, **overrides))
-    try:
-        with pytest.raises(StorageUnavailable) as checked:
-            await store.check()
-        with pytest.raises(StorageUnavailable):
-            await store.put("audio/00/x", chunks_of(b"x"))
-    finally:
-        await store.close()
-    message = str(checked.value)
-    assert setting in message
-    assert s3_server.endpoint in message
-    assert bad_secret not in message
-    assert s3_server.secret_key not in message

@@ -1,0 +1,37 @@
+"""The root `plyr` command: which commands and command groups it has, and `main`.
+
+Each command lives in a module of this package by what it is about. A new top-level command
+is a function registered below with `app.command()`; a new group (`plyr <group> <command>`)
+is a module with its own `typer.Typer`, added below with `app.add_typer`. `plyr --help`
+lists the commands in the order they are registered here, then the groups.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from plyr.cli.check import check
+from plyr.cli.db import db_app
+from plyr.cli.devnet import devnet
+from plyr.cli.moderation import moderation_app
+from plyr.cli.processes import ingest_command, serve, worker
+
+app = typer.Typer(help="plyr: music streaming on the AT Protocol.", no_args_is_help=True)
+
+app.command()(serve)
+app.command()(devnet)
+app.command()(worker)
+app.command("ingest")(ingest_command)
+app.command()(check)
+
+app.add_typer(db_app, name="db")
+app.add_typer(moderation_app, name="moderation")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,64 @@
+"""The schema. Alembic migrations in plyr/migrations are generated from and checked against it.
+
+One module per domain; importing this package imports them all, so `Base.metadata` holds
+every table and relationships named by string resolve. Import models from here.
+"""
+
+from plyr.db.models.auth import AuthSession, OAuthRequest, SessionKind
+from plyr.db.models.base import Base, UTCDateTime, utcnow
+from plyr.db.models.listening import NowPlaying, Play, PlayQueue
+from plyr.db.models.operations import IngestCursor, Job, JobStatus, RateLimitHit
+from plyr.db.models.social import (
+    Comment,
+    Like,
+    ListItem,
+    ListType,
+    MusicList,
+    Preferences,
+    Profile,
+    RecordState,
+    SensitiveImage,
+    SyncedRecord,
+)
+from plyr.db.models.tracks import (
+    Artist,
+    PublishState,
+    Tag,
+    Track,
+    TrackTag,
+    Upload,
+    UploadStatus,
+)
+
+__all__ = [
+    "Artist",
+    "AuthSession",
+    "Base",
+    "Comment",
+    "IngestCursor",
+    "Job",
+    "JobStatus",
+    "Like",
+    "ListItem",
+    "ListType",
+    "MusicList",
+    "NowPlaying",
+    "OAuthRequest",
+    "Play",
+    "PlayQueue",
+    "Preferences",
+    "Profile",
+    "PublishState",
+    "RateLimitHit",
+    "RecordState",
+    "SensitiveImage",
+    "SessionKind",
+    "SyncedRecord",
+    "Tag",
+    "Track",
+    "TrackTag",
+    "UTCDateTime",
+    "Upload",
+    "UploadStatus",
+    "utcnow",
+]
