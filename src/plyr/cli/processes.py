@@ -107,9 +107,8 @@ async def _run_until_signal(
 
 
 async def _worker_role(runtime: Runtime, stop: asyncio.Event) -> None:
+    from plyr import handlers  # noqa: F401 - registers every job handler
     from plyr.jobs.worker import Worker, WorkerOptions
-    from plyr.listening import scrobble  # noqa: F401 - registers the scrobble handler
-    from plyr.tracks import jobs as track_jobs  # noqa: F401 - registers the handlers
 
     worker = Worker(runtime.sessions, WorkerOptions.from_settings(runtime.settings))
     worker.services["storage"] = runtime.storage
@@ -125,6 +124,7 @@ def ingest_command() -> None:
         die("nothing to follow: set PLYR_INGEST_URL to a relay or PDS")
     asyncio.run(preflight(settings, require_migrated=True))
 
+    from plyr import handlers  # noqa: F401 - registers every firehose indexer
     from plyr.ingest import run_ingest
 
     asyncio.run(_run_until_signal(settings, run_ingest))
