@@ -16,8 +16,9 @@ from plyr import ratelimit
 from plyr.auth.client import OAuthClient, load_client_key, missing_scopes, scopes_for
 from plyr.auth.encryption import SecretsUnreadable, open_sealed, seal
 from plyr.auth.oauth import pkce_pair
+from plyr.auth.signin import token_days_choice
 from plyr.runtime import Runtime
-from plyr.web.auth_pages import safe_next, token_days_choice
+from plyr.web.pages.signin import safe_next
 from tests.conftest import make_settings
 
 MEMORY = "sqlite+aiosqlite:///:memory:"
