@@ -170,7 +170,7 @@ async def test_client_hanging_up_over_a_socket(
 
 def load_bench() -> ModuleType:
     """bench/stream.py, which knows how to run docs/nginx.conf on loopback."""
-    path = Path(__file__).resolve().parent.parent / "bench" / "stream.py"
+    path = Path(__file__).resolve().parents[2] / "bench" / "stream.py"
     spec = importlib.util.spec_from_file_location("plyr_bench_stream", path)
     assert spec is not None
     assert spec.loader is not None
