@@ -7,7 +7,6 @@ freshly created PostgreSQL database once, and empties the tables between tests.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -94,12 +93,6 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     finally:
         await clear_tables(runtime.engine)
         await runtime.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

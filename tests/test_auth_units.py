@@ -1,6 +1,6 @@
 """Sign-in building blocks, one function each: client metadata and assertions, scopes,
 encryption at rest, rate limits, redirects after sign-in. The whole flow against the real
-PDS, in a browser, is in test_signin.py."""
+PDS, in a browser, is in tests/signin/."""
 
 from __future__ import annotations
 

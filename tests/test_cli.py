@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from plyr.db import migrate
-from tests.conftest import free_port
 from tests.support.cli import INFO_LOG_LINE, Run, plyr_env, run_plyr
 from tests.support.databases import (
     POSTGRES_ADMIN_URL,
@@ -27,6 +26,7 @@ from tests.support.databases import (
     postgres_available,
     temporary_postgres_database,
 )
+from tests.support.ports import free_port
 
 HAS_S3 = importlib.util.find_spec("plyr.storage.s3") is not None
 

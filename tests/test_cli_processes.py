@@ -16,8 +16,8 @@ import pytest
 
 from plyr.atproto.devnet import Network
 from plyr.db import migrate
-from tests.conftest import free_port
 from tests.support.cli import plyr_env
+from tests.support.ports import free_port
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0

@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from plyr.atproto.devnet import Network, start_network
 from plyr.db.models import Comment, Like, RecordState
-from tests.conftest import devnet_settings, free_port
+from tests.conftest import devnet_settings
 from tests.support.audio import make_audio
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
 from tests.support.plyr_users import SignedIn, public_record, sign_in, upload_published
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.browser
 ACCOUNTS = (("dana.test", "dana-test-password"),)

@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 from tests.conftest import make_settings
 from tests.support.browser import ARTIFACTS
 from tests.support.plyr_server import PlyrServer, running_plyr
-from tests.test_search import add_catalogue
+from tests.support.search_catalogue import add_catalogue
 
 pytestmark = pytest.mark.browser
 

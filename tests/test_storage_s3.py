@@ -10,7 +10,8 @@ import pytest
 from plyr.storage.base import StorageUnavailable
 from plyr.storage.factory import create_storage
 from plyr.storage.s3 import S3Storage
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
+from tests.support.ports import free_port
 from tests.support.seaweedfs import S3Server
 from tests.support.storage import (
     MIB,

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
+from tests.support.ports import free_port
 from tests.support.served_app import UUID_HEX, serving
 
 

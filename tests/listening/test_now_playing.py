@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from plyr.auth.sessions import COOKIE_NAME
 from tests.support.listening import TTL
 from tests.support.plyr_server import PlyrServer
 from tests.support.plyr_users import SignedIn
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -100,19 +100,13 @@ async def test_now_playing_reports_positions_pause_stop_and_expiry(
             assert no_csrf.status_code == 403
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_now_playing_across_two_processes(
     plyr: PlyrServer, bob: SignedIn, long_track: dict[str, Any], db_url: str, tmp_path: Path
 ) -> None:
     """Report to this plyr, read from a second `plyr serve` process on the same database."""
     if not db_url.startswith("postgresql"):
         pytest.skip("several web processes share PostgreSQL (SQLite is one process)")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLYR_")}
     env |= {
         "PLYR_DATA_DIR": str(tmp_path / "data"),

@@ -14,7 +14,7 @@ import anyio
 import pytest
 from fastapi import FastAPI
 
-from plyr.web import streaming
+from plyr.web.media import file_response
 from tests.support.stored_objects import (
     BIG_SIZE,
     MIB,
@@ -224,7 +224,7 @@ async def test_uncached_and_unsupported_reads_fall_back_to_threads(
         response = await client.get(f"/o/{objects.big_key}", headers={"Range": "bytes=0-99999"})
         assert response.content == objects.big[:100000]
         assert threaded == [os.pread, os.pread]
-        monkeypatch.setattr(streaming, "_RWF_NOWAIT", None)
+        monkeypatch.setattr(file_response, "_RWF_NOWAIT", None)
         response = await client.get(f"/o/{objects.big_key}", headers={"Range": "bytes=-70000"})
         assert response.content == objects.big[-70000:]
 
@@ -232,7 +232,7 @@ async def test_uncached_and_unsupported_reads_fall_back_to_threads(
 async def test_small_inline_limit_uses_threads_for_large_chunks(
     objects: Objects, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(streaming, "INLINE_READ_MAX", 64 * 1024)
+    monkeypatch.setattr(file_response, "INLINE_READ_MAX", 64 * 1024)
     async with asgi_client(streaming_app(objects.storage)) as client:
         response = await client.get(f"/o/{objects.big_key}", headers={"Range": "bytes=7-"})
         assert response.content == objects.big[7:]

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from plyr.web.streaming import (
+from plyr.web.media.validators import (
     ByteRange,
     content_disposition,
     etag_matches,

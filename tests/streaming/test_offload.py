@@ -13,19 +13,18 @@ from pydantic import ValidationError
 
 from plyr.config import Settings
 from plyr.storage.s3 import S3Storage
-from plyr.web.streaming import content_disposition, strong_etag
+from plyr.web.media.validators import content_disposition, strong_etag
 from tests.support.seaweedfs import S3Server
+from tests.support.storage import admin_client, chunks_of, remove_bucket, s3_settings
 from tests.support.stored_objects import (
     BIG_SIZE,
     NON_ASCII_NAME,
     Objects,
     asgi_client,
-    byte_stream,
     key_for,
     settings_for,
     streaming_app,
 )
-from tests.test_storage import admin_client, remove_bucket, s3_settings
 
 
 def test_offload_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -110,7 +109,7 @@ async def s3_storage(s3_server: S3Server, tmp_path: Path) -> AsyncIterator[S3Sto
 async def test_s3_redirects(s3_storage: S3Storage) -> None:
     data = random.Random(11).randbytes(300_000)
     key = key_for(data)
-    await s3_storage.put(key, byte_stream(data), "audio/mpeg")
+    await s3_storage.put(key, chunks_of(data), "audio/mpeg")
     async with asgi_client(streaming_app(s3_storage)) as client:
         response = await client.get(f"/o/{key}")
         assert response.status_code == 307

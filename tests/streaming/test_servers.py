@@ -19,15 +19,16 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from plyr.web import streaming
-from plyr.web.streaming import content_disposition
-from tests.conftest import free_port, make_settings
+from plyr.web.media import file_response
+from plyr.web.media.validators import content_disposition
+from tests.conftest import make_settings
+from tests.support.ports import free_port
+from tests.support.storage import chunks_of
 from tests.support.stored_objects import (
     BIG_SIZE,
     MIB,
     NON_ASCII_NAME,
     Objects,
-    byte_stream,
     key_for,
     open_files,
     settings_for,
@@ -136,17 +137,17 @@ async def test_client_hanging_up_over_a_socket(
 ) -> None:
     key = objects.add(os.urandom(60 * MIB))
     read = 0
-    real_read = streaming.FileRangeResponse._read
+    real_read = file_response.FileRangeResponse._read
 
     async def counting_read(
-        self: streaming.FileRangeResponse, fd: int, offset: int, size: int
+        self: file_response.FileRangeResponse, fd: int, offset: int, size: int
     ) -> bytes:
         nonlocal read
         read += size
         data: bytes = await real_read(self, fd, offset, size)
         return data
 
-    monkeypatch.setattr(streaming.FileRangeResponse, "_read", counting_read)
+    monkeypatch.setattr(file_response.FileRangeResponse, "_read", counting_read)
     async with uvicorn_serving(streaming_app(objects.storage)) as base:
         port = int(base.rsplit(":", 1)[1])
         before = open_files(objects)
@@ -234,7 +235,7 @@ async def test_media_route_of_the_app(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'plyr.db'}")
     data = random.Random(5).randbytes(700_000)
     async with running_plyr(settings) as server, httpx.AsyncClient(base_url=server.url) as client:
-        stored = await server.runtime.storage.put(key_for(data), byte_stream(data))
+        stored = await server.runtime.storage.put(key_for(data), chunks_of(data))
         url = f"/media/{stored.key}"
         assert url == (await server.runtime.storage.url(stored.key)).removeprefix(server.url)
         whole = await client.get(url)

@@ -4,7 +4,6 @@ real browser (and the PDS's redirects) can reach it."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from plyr.config import Settings
 from plyr.db import migrate
 from plyr.runtime import Runtime
 from plyr.web.app import create_app
+from tests.support.ports import free_port
 
 
 @dataclass(frozen=True)
@@ -24,12 +24,6 @@ class PlyrServer:
     runtime: Runtime
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @asynccontextmanager
 async def running_plyr(
     settings: Settings, *, worker: bool = False, ingest: bool = False
@@ -37,7 +31,7 @@ async def running_plyr(
     """Serve `settings` (its public_url is replaced by the port chosen here); `worker` also
     runs the job worker and `ingest` the firehose follower in the same process, as
     `plyr serve` does."""
-    port = _free_port()
+    port = free_port()
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     await migrate.upgrade_async(settings.effective_database_url)
     app = create_app(settings, run_worker=worker, run_ingest=ingest)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from plyr.config import Settings
 from plyr.web.app import create_app
-from plyr.web.errors import ApiError
+from plyr.web.shared.errors import ApiError
 
 UUID_HEX = re.compile(r"^[0-9a-f]{32}$")
 LEAKY_MESSAGE = "db password is hunter2 and the stack says so"

@@ -17,9 +17,9 @@ from fastapi.staticfiles import StaticFiles
 from plyr.config import Settings
 from plyr.storage.base import Storage, content_key
 from plyr.storage.local import LocalStorage
-from plyr.web.errors import install_error_handlers
-from plyr.web.streaming import serve_object
-from plyr.web.templating import STATIC_DIR
+from plyr.web.media.serve import serve_object
+from plyr.web.shared.errors import install_error_handlers
+from plyr.web.shared.templating import STATIC_DIR
 from tests.conftest import make_settings
 
 MIB = 1024 * 1024
@@ -100,8 +100,3 @@ def open_files(objects: Objects) -> int:
             if os.readlink(f"/proc/self/fd/{name}").startswith(root):
                 count += 1
     return count
-
-
-async def byte_stream(data: bytes) -> AsyncIterator[bytes]:
-    """The bytes as the async iterator Storage.put takes."""
-    yield data
