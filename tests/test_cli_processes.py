@@ -13,9 +13,15 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from plyr.atproto.devnet import Network
+from plyr.atproto.repo import RepoClient
+from plyr.atproto.syntax import format_datetime
+from plyr.atproto.xrpc import PasswordSession, XrpcClient
 from plyr.db import migrate
+from plyr.db.models import Profile, utcnow
 from tests.support.cli import plyr_env
 from tests.support.ports import free_port
 
@@ -126,20 +132,57 @@ async def test_worker_starts_and_stops_on_sigterm(tmp_path: Path) -> None:
 async def test_ingest_follows_the_pds_and_stops_on_sigterm(
     tmp_path: Path, atproto_net: Network
 ) -> None:
+    """`plyr ingest` alone indexes what other clients write (it registers the indexers
+    itself, without the web app), then stops cleanly."""
     data_dir = tmp_path / "data"
-    await migrate.upgrade_async(f"sqlite+aiosqlite:///{data_dir / 'plyr.db'}")
+    database = f"sqlite+aiosqlite:///{data_dir / 'plyr.db'}"
+    await migrate.upgrade_async(database)
     log = tmp_path / "ingest.log"
-    env = plyr_env(data_dir, PLYR_INGEST_URL=atproto_net.pds_url)
+    env = plyr_env(
+        data_dir,
+        PLYR_INGEST_URL=atproto_net.pds_url,
+        PLYR_PLC_URL=atproto_net.plc_url,
+        PLYR_ATPROTO_DEV_NETWORK="true",
+        PLYR_ATPROTO_DEV_PDS_URL=atproto_net.pds_url,
+    )
     process = await start_plyr("ingest", env=env, cwd=tmp_path, log=log)
-    try:
-        await wait_for_log(process, log, f"following {atproto_net.pds_url}")
-    finally:
-        if process.returncode is None:
-            returncode, took = await stop(process, log)
+    account = atproto_net.account("carol.test")
+    async with httpx.AsyncClient(timeout=30) as http:
+        session = await PasswordSession.create(
+            http, atproto_net.pds_url, account.handle, account.password
+        )
+        carol = RepoClient(XrpcClient(http, atproto_net.pds_url, session), session.did)
+        profile = "fm.plyr.actor.profile"  # the default namespace: plyr_env sets none
+        try:
+            await wait_for_log(process, log, f"following {atproto_net.pds_url}")
+            bio = f"written elsewhere {time.time_ns()}"
+            await carol.put_record(
+                profile, "self", {"bio": bio, "createdAt": format_datetime(utcnow())}
+            )
+            assert await _eventually_indexed(database, carol.did) == bio
+        finally:
+            await carol.delete_record(profile, "self")
+            if process.returncode is None:
+                returncode, took = await stop(process, log)
     output = await read(log)
     assert returncode == 0, output
     assert took < STOP_TIMEOUT
     assert "Traceback" not in output
+
+
+async def _eventually_indexed(database: str, did: str) -> str | None:
+    """The bio plyr indexed for `did`, waiting for the ingest process to write it."""
+    engine = create_async_engine(database)
+    try:
+        async with asyncio.timeout(START_TIMEOUT):
+            while True:
+                async with engine.connect() as conn:
+                    bio = await conn.scalar(select(Profile.bio).where(Profile.did == did))
+                if bio is not None:
+                    return bio
+                await asyncio.sleep(0.2)
+    finally:
+        await engine.dispose()
 
 
 async def test_devnet_prints_accounts_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -147,8 +190,8 @@ async def test_devnet_prints_accounts_and_stops_on_sigterm(tmp_path: Path) -> No
     log = tmp_path / "devnet.log"
     env = plyr_env(
         data_dir,
-        PLYR_DEVNET_PLC_PORT=str(free_tcp_port()),
-        PLYR_DEVNET_PDS_PORT=str(free_tcp_port()),
+        PLYR_DEVNET_PLC_PORT=str(free_port()),
+        PLYR_DEVNET_PDS_PORT=str(free_port()),
     )
     process = await start_plyr("devnet", env=env, cwd=tmp_path, log=log)
     try:
@@ -165,9 +208,3 @@ async def test_devnet_prints_accounts_and_stops_on_sigterm(tmp_path: Path) -> No
     # The Node process went with it: nothing listens on the PDS port any more.
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", int(env["PLYR_DEVNET_PDS_PORT"]))) != 0
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
