@@ -3,7 +3,7 @@ likes, timed comments that seek the player, the add-to-playlist menu by keyboard
 reordering by drag, the library's tabs, tag pages, the helpful 404 page, and the layout of
 every page at desktop and phone widths (screenshots under test-artifacts/).
 
-One module on purpose: its tests are one story on one plyr and one signed-in alice with two
+One piece on purpose: its tests are one story on one plyr and one signed-in alice with two
 uploaded tracks, and later tests build on what earlier ones left (the track's like count, the
 liked list's order, the playlists the add-to-playlist menu lists), so they rely on running in
 this order. Split into files they would depend on the order pytest collects files in, or each
