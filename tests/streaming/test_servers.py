@@ -16,13 +16,13 @@ from types import ModuleType
 import anyio
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from plyr.web.media import file_response
 from plyr.web.media.validators import content_disposition
 from tests.conftest import make_settings
 from tests.support.ports import free_port
+from tests.support.serving import uvicorn_serving as serving
 from tests.support.storage import chunks_of
 from tests.support.stored_objects import (
     BIG_SIZE,
@@ -39,18 +39,8 @@ from tests.support.stored_objects import (
 @asynccontextmanager
 async def uvicorn_serving(app: FastAPI) -> AsyncIterator[str]:
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with serving(app, port, lifespan="off"):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def mounted_app(objects: Objects, tmp_path: Path) -> FastAPI:

@@ -3,18 +3,16 @@ real browser (and the PDS's redirects) can reach it."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-
-import uvicorn
 
 from plyr.config import Settings
 from plyr.db import migrate
 from plyr.runtime import Runtime
 from plyr.web.app import create_app
 from tests.support.ports import free_port
+from tests.support.serving import uvicorn_serving
 
 
 @dataclass(frozen=True)
@@ -35,15 +33,5 @@ async def running_plyr(
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     await migrate.upgrade_async(settings.effective_database_url)
     app = create_app(settings, run_worker=worker, run_ingest=ingest)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with uvicorn_serving(app, port, lifespan="on"):
         yield PlyrServer(settings.public_url, settings, app.state.runtime)
-    finally:
-        server.should_exit = True
-        await task

@@ -13,6 +13,7 @@ import mimetypes
 
 from fastapi import APIRouter, Request, Response
 
+from plyr.runtime import Runtime
 from plyr.social import lists
 from plyr.storage.base import validate_key
 from plyr.tracks.catalogue import get_track, playable_track
@@ -104,21 +105,31 @@ async def download_audio(
 @router.get("/images/{track_id}/thumb")
 async def track_image(track_id: int, request: Request, runtime: RuntimeDep) -> Response:
     track = await get_track(runtime, track_id)
-    thumb = request.url.path.endswith("/thumb")
-    key = track.thumbnail_key if thumb else track.image_key
-    if key is None:
-        raise ApiError(404, "not_found", "this track has no artwork")
-    content_type = "image/webp" if thumb or key.endswith(".webp") else "image/jpeg"
-    return await serve_object(request, runtime.storage, key, content_type=content_type)
+    return await _artwork(
+        request, runtime, track.image_key, track.thumbnail_key, "this track has no artwork"
+    )
 
 
 @router.get("/lists/{list_id}/cover")
 @router.get("/lists/{list_id}/cover/thumb")
 async def list_cover(list_id: int, request: Request, runtime: RuntimeDep) -> Response:
     row = await lists.get_list(runtime, list_id)
+    return await _artwork(
+        request, runtime, row.image_key, row.thumbnail_key, "this list has no cover"
+    )
+
+
+async def _artwork(
+    request: Request,
+    runtime: Runtime,
+    image_key: str | None,
+    thumbnail_key: str | None,
+    missing: str,
+) -> Response:
+    """The artwork, or its WebP thumbnail when the path ends in `/thumb`."""
     thumb = request.url.path.endswith("/thumb")
-    key = row.thumbnail_key if thumb else row.image_key
+    key = thumbnail_key if thumb else image_key
     if key is None:
-        raise ApiError(404, "not_found", "this list has no cover")
+        raise ApiError(404, "not_found", missing)
     content_type = "image/webp" if thumb or key.endswith(".webp") else "image/jpeg"
     return await serve_object(request, runtime.storage, key, content_type=content_type)
