@@ -1,0 +1,50 @@
+// What follows from the <audio> element's events: the play button's state, the tab title, one
+// playing tab, play counting, now-playing reports, the time display, and advancing at the end.
+
+import { audio, toggleButton } from "./elements.js";
+import { showTitle, updateTime } from "./display.js";
+import { beginListen, countListening, forgetListen, listen } from "./listens.js";
+import {
+  NOW_PLAYING_EVERY_MS,
+  nowPlayingAt,
+  pausedByOtherTab,
+  playingHere,
+  reportNowPlaying,
+  stopNowPlaying,
+} from "./now-playing.js";
+import { next } from "./queue-actions.js";
+import { currentTrack } from "./queue-state.js";
+import { channel, persist, tabId } from "./queue-sync.js";
+
+audio.addEventListener("play", () => {
+  toggleButton.dataset.playing = "true";
+  toggleButton.setAttribute("aria-label", "pause");
+  const track = currentTrack();
+  showTitle();
+  if (channel) channel.postMessage({ type: "playing", from: tabId });
+  if (track && !listen) beginListen(track);
+  playingHere();
+  reportNowPlaying();
+});
+audio.addEventListener("pause", () => {
+  delete toggleButton.dataset.playing;
+  toggleButton.setAttribute("aria-label", "play");
+  showTitle();
+  persist({ broadcast: false });
+  if (!currentTrack()) stopNowPlaying();
+  else if (!pausedByOtherTab && !audio.ended) reportNowPlaying(); // the playing tab reports
+});
+audio.addEventListener("seeked", () => {
+  if (nowPlayingAt) reportNowPlaying();
+});
+audio.addEventListener("timeupdate", () => {
+  updateTime();
+  countListening();
+  if (!audio.paused && Date.now() - nowPlayingAt >= NOW_PLAYING_EVERY_MS) reportNowPlaying();
+});
+audio.addEventListener("loadedmetadata", updateTime);
+audio.addEventListener("ended", () => {
+  forgetListen();
+  if (localStorage.getItem("plyr.autoadvance") !== "off") next();
+  if (audio.paused) stopNowPlaying(); // the end of the queue: nothing plays
+});
