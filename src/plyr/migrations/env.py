@@ -25,11 +25,17 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
 
 
 def _configure(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A table rebuild (0010) drops and renames tables: with foreign keys on, dropping a
+        # parent would cascade into its children. SQLite ignores this pragma inside a
+        # transaction, so it comes first; every key is checked before the commit instead.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         # SQLite cannot ALTER most things: batch mode copies the table instead.
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         render_item=_render_item,
         compare_type=True,
         # FTS5 tables and trigram indexes of search (migration 0008) are not in the models.
@@ -37,6 +43,10 @@ def _configure(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migrations left rows with missing parents: {broken[:10]}")
 
 
 async def _run_online() -> None:

@@ -17,6 +17,7 @@ from plyr.social.albums import file_under_album
 from plyr.social.list_rows import lists_holding
 from plyr.social.tags import normalise_tags, set_tags
 from plyr.tracks.catalogue import owned_track
+from plyr.tracks.queue import drop_tracks
 from plyr.tracks.uploads import MAX_ALBUM, MAX_DESCRIPTION, MAX_TITLE, resolve_features
 
 
@@ -113,6 +114,7 @@ async def delete_track(runtime: Runtime, track_id: int, did: str, session_id: st
         row = await db.get(Track, track_id)
         if row is not None:
             holders = await lists_holding(db, track_id)
+            await drop_tracks(db, [track_id])
             await db.delete(row)
             await db.flush()  # the list entries go with the track (ON DELETE CASCADE)
             for holder in holders:

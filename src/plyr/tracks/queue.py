@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import PlayQueue, PublishState, Track, utcnow
 from plyr.errors import ServiceError
@@ -96,3 +97,35 @@ async def put_queue(
                 raise StaleQueue(await get_queue(runtime, did))
     new_revision = revision + 1
     return QueueState(new_revision, tracks, current, max(0, position_ms))
+
+
+async def drop_tracks(db: AsyncSession, track_ids: list[int]) -> int:
+    """Take deleted tracks out of every saved queue, in the caller's transaction.
+
+    Ids are never reused, so a stale id could only ever miss; taking it out now keeps the
+    queue's positions true. The revision moves so another device reloads instead of
+    writing the old list back. Returns how many queues changed.
+    """
+    gone = set(track_ids)
+    if not gone:
+        return 0
+    # JSON lists cannot be searched the same way on both databases: the text match finds
+    # candidates (it may over-match, 12 in 123), the exact check below decides.
+    as_text = cast(PlayQueue.track_ids, Text)
+    candidates = await db.execute(
+        select(PlayQueue).where(or_(*(as_text.like(f"%{track_id}%") for track_id in gone)))
+    )
+    changed = 0
+    for queue in candidates.scalars():
+        ids = list(queue.track_ids)
+        kept = [i for i in ids if i not in gone]
+        if len(kept) == len(ids):
+            continue
+        # The current track stays current if it survives; otherwise the next one plays.
+        before_current = sum(1 for i in ids[: queue.current] if i in gone)
+        queue.track_ids = kept
+        queue.current = max(0, min(queue.current - before_current, max(len(kept) - 1, 0)))
+        queue.revision += 1
+        queue.updated_at = utcnow()
+        changed += 1
+    return changed

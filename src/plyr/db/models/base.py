@@ -48,6 +48,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 # Integer primary keys that autoincrement on SQLite too (BIGINT is not a rowid alias there).
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
+# Table option of every table whose integer ids users or other records hold (queues, links,
+# listen tokens, stats): an id must never come back after a delete. PostgreSQL's sequences
+# never go back; SQLite reuses the largest rowid unless the key is AUTOINCREMENT (0010).
+NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

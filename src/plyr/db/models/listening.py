@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plyr.db.models.base import Base, BigIntPK, utcnow
+from plyr.db.models.base import NEVER_REUSED, Base, BigIntPK, utcnow
 
 
 class Play(Base):
@@ -18,6 +18,7 @@ class Play(Base):
         Index("ix_plays_track_id_created_at", "track_id", "created_at"),
         # Plays in a time window (top tracks): one index-only range scan.
         Index("ix_plays_created_at_track_id", "created_at", "track_id"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

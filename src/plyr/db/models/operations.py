@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plyr.db.models.base import Base, BigIntPK, UTCDateTime, utcnow
+from plyr.db.models.base import NEVER_REUSED, Base, BigIntPK, UTCDateTime, utcnow
 
 
 class JobStatus(enum.StrEnum):
@@ -32,6 +32,7 @@ class Job(Base):
         Index("ix_jobs_claim", "status", "run_at"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

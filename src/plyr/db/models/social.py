@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from plyr.db.models.base import Base, BigIntPK, utcnow
+from plyr.db.models.base import NEVER_REUSED, Base, BigIntPK, utcnow
 from plyr.db.models.tracks import Artist
 
 
@@ -66,6 +66,7 @@ class Like(SyncedRecord, Base):
         UniqueConstraint("did", "track_id", name="uq_likes_did_track"),
         UniqueConstraint("did", "rkey", name="uq_likes_did_rkey"),
         Index("ix_likes_track_id_created_at", "track_id", "created_at"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -83,6 +84,7 @@ class Comment(SyncedRecord, Base):
         UniqueConstraint("did", "rkey", name="uq_comments_did_rkey"),
         Index("ix_comments_track_id_timestamp_ms", "track_id", "timestamp_ms"),
         CheckConstraint("timestamp_ms >= 0", name="timestamp_non_negative"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -114,6 +116,7 @@ class MusicList(SyncedRecord, Base):
         UniqueConstraint("did", "rkey", name="uq_lists_did_rkey"),
         UniqueConstraint("did", "list_type", "unique_key", name="uq_lists_did_type_key"),
         Index("ix_lists_list_type_created_at", "list_type", "created_at"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -144,6 +147,7 @@ class ListItem(Base):
     __table_args__ = (
         Index("ix_list_items_list_id_position", "list_id", "position"),
         Index("ix_list_items_track_id", "track_id"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -160,7 +164,7 @@ class Profile(SyncedRecord, Base):
     """The `fm.plyr.actor.profile` record (key `self`): the bio written on plyr."""
 
     __tablename__ = "profiles"
-    __table_args__ = (UniqueConstraint("did", name="uq_profiles_did"),)
+    __table_args__ = (UniqueConstraint("did", name="uq_profiles_did"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     bio: Mapped[str | None] = mapped_column(Text)
@@ -191,6 +195,7 @@ class SensitiveImage(Base):
     """Artwork an operator flagged: blurred for users who have not opted in, never previewed."""
 
     __tablename__ = "sensitive_images"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     image_key: Mapped[str | None] = mapped_column(String(512), unique=True)

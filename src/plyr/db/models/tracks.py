@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from plyr.db.models.base import Base, BigIntPK, utcnow
+from plyr.db.models.base import NEVER_REUSED, Base, BigIntPK, utcnow
 
 
 class Artist(Base):
@@ -72,6 +72,7 @@ class Track(Base):
         # The same file uploaded twice by one artist is a duplicate; two artists may share bytes.
         UniqueConstraint("artist_did", "content_hash", name="uq_tracks_artist_content"),
         UniqueConstraint("artist_did", "rkey", name="uq_tracks_artist_rkey"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -151,6 +152,7 @@ class Upload(Base):
 
 class Tag(Base):
     __tablename__ = "tags"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
