@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         description="DIDs allowed to use the admin API (sensitive artwork): comma or JSON list",
     )
 
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token Prometheus sends to /metrics; unset: loopback scrapes only",
+    )
+
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
 
@@ -203,6 +208,14 @@ class Settings(BaseSettings):
     def effective_storage_local_dir(self) -> Path:
         return self.storage_local_dir or self.data_dir / "media"
 
+    def ensure_data_dir(self) -> Path:
+        """The data folder, made if missing, readable by plyr's user only: it holds the
+        database (sessions, encrypted tokens), the secret key and the media."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.data_dir.stat().st_mode & 0o077:
+            self.data_dir.chmod(0o700)  # an install from before plyr kept it private
+        return self.data_dir
+
     def secret_key_bytes(self) -> bytes:
         """The encryption key; read from settings or from the data folder, created once."""
         if self.secret_key is not None:
@@ -210,7 +223,7 @@ class Settings(BaseSettings):
         path = self.data_dir / SECRET_KEY_FILE
         if path.exists():
             return path.read_text().strip().encode()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.ensure_data_dir()
         key = secrets.token_urlsafe(48)
         # O_EXCL: two processes starting together must not each write a different key.
         try:

@@ -31,7 +31,7 @@ class CheckResult:
 def check_data_dir(settings: Settings) -> CheckResult:
     path = settings.data_dir
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        settings.ensure_data_dir()
         probe = path / f".write-check-{secrets.token_hex(4)}"
         probe.write_bytes(b"ok")
         probe.unlink()

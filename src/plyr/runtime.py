@@ -5,6 +5,7 @@ The web app, the worker and the CLI all open one Runtime; nothing else builds en
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import httpx
@@ -27,6 +28,8 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
+        with contextlib.suppress(OSError):  # preflight names a folder that cannot be made
+            settings.ensure_data_dir()
         engine = create_engine(
             settings.effective_database_url,
             echo=settings.database_echo,

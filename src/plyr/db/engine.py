@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -22,6 +24,21 @@ def is_sqlite_url(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def keep_private(database: Path) -> None:
+    """The database file (sessions, encrypted OAuth tokens) readable by plyr's user only.
+
+    SQLite creates the -wal and -shm files with the database file's permissions, so the
+    file is made 0600 before SQLite first opens it; files of an older install are fixed.
+    """
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not database.exists():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+
+
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -29,12 +46,10 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
     if backend == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            from pathlib import Path
-
             # A folder we cannot create is reported by the first connect (and by preflight's
             # data folder check), not as a traceback from building the engine.
             with contextlib.suppress(OSError):
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                keep_private(Path(database))
         # The driver's own busy wait; writers queue instead of failing at once.
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     elif backend == "postgresql":
