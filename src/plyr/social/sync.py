@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from plyr.atproto.repo import RepoClient
 from plyr.auth.record_writes import pds_writes, write_problem
@@ -194,6 +195,27 @@ async def _repo(runtime: Runtime, did: str, session_id: str | None) -> RepoClien
     return await repo_for(runtime, session)
 
 
+@dataclass(frozen=True)
+class _Built:
+    record: dict[str, Any] | None  # None: the row is gone, so is to be its record
+    version: int | None
+
+
+async def _build(runtime: Runtime, kind: RecordKind, did: str, rkey: str) -> _Built | None:
+    """What the row stands for now; None while a track it points at is unpublished."""
+    model = kind.model
+    async with runtime.sessions() as db:
+        row = await db.scalar(select(model).where(model.did == did, model.rkey == rkey))
+        if row is None:
+            return _Built(None, None)
+        version = row.sync_version
+        record = await kind.build(db, runtime, row)
+        if record is None:
+            return None
+        await db.commit()  # builders may note what they pointed at (subject CIDs)
+        return _Built(record, version)
+
+
 async def _sync(
     runtime: Runtime, kind: RecordKind, did: str, rkey: str, session_id: str | None
 ) -> dict[str, Any] | None:
@@ -201,15 +223,15 @@ async def _sync(
     model = kind.model
     repo: RepoClient | None = None
     for _ in range(MAX_REWRITES):
-        async with runtime.sessions() as db:
-            row = await db.scalar(select(model).where(model.did == did, model.rkey == rkey))
-            record = version = None
-            if row is not None:
-                version = row.sync_version
-                record = await kind.build(db, runtime, row)
-                if record is None:
-                    return {"waiting": "a track it points at is not published yet"}
-                await db.commit()  # builders may note what they pointed at (subject CIDs)
+        try:
+            built = await _build(runtime, kind, did, rkey)
+        except StaleDataError:
+            # The row changed or vanished (an unlike right after the like) between reading
+            # it and noting what it points at: a normal race, read it again.
+            continue
+        if built is None:
+            return {"waiting": "a track it points at is not published yet"}
+        record, version = built.record, built.version
         repo = repo or await _repo(runtime, did, session_id)
         if record is None:
             await repo.delete_record(collection, rkey)
