@@ -45,6 +45,8 @@ class RecordEvent:
     cid: str | None
     record: dict[str, Any] | None  # None for deletes
     time: str
+    # The commit's repo revision (a TID: later commits sort after earlier ones).
+    rev: str | None = None
 
     @property
     def uri(self) -> str:
@@ -122,6 +124,7 @@ def record_events(body: dict[str, Any], namespace: str) -> list[RecordEvent]:
                 cid=cid_text,
                 record=record,
                 time=str(body.get("time", "")),
+                rev=str(body["rev"]) if body.get("rev") else None,
             )
         )
     return events

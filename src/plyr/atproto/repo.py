@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,9 @@ class RecordRef:
 
     uri: str
     cid: str
+    # The repo revision of the commit that wrote it, when the PDS says (a write that changed
+    # nothing makes no commit). Not part of what the reference is.
+    rev: str | None = field(default=None, compare=False)
 
     def as_strong_ref(self) -> dict[str, str]:
         return {"uri": self.uri, "cid": self.cid}
@@ -83,6 +86,13 @@ class Delete:
 Write = Create | Update | Delete
 
 
+def _ref(written: dict[str, Any]) -> RecordRef:
+    """The reference a create or put answers with, and the revision of its commit."""
+    commit = written.get("commit")
+    rev = commit.get("rev") if isinstance(commit, dict) else None
+    return RecordRef(written["uri"], written["cid"], str(rev) if rev else None)
+
+
 class RepoClient:
     """One user's repository: `did` on the PDS `xrpc` talks to."""
 
@@ -129,7 +139,7 @@ class RepoClient:
             },
         )
         self._check_cid(data["uri"], value, data["cid"])
-        return RecordRef(data["uri"], data["cid"])
+        return _ref(data)
 
     async def put_record(
         self,
@@ -154,7 +164,7 @@ class RepoClient:
             body["validate"] = validate
         data = await self.xrpc.procedure("com.atproto.repo.putRecord", body)
         self._check_cid(data["uri"], value, data["cid"])
-        return RecordRef(data["uri"], data["cid"])
+        return _ref(data)
 
     async def get_record(
         self, collection: str, rkey: str, *, repo: str | None = None

@@ -3,7 +3,9 @@
 Records written by another client are indexed like plyr's own; deletions remove them. A
 record plyr wrote comes back too: it matches its row (same rkey and CID) and changes
 nothing. A row with a local change still on its way to the PDS (`pending`) is left alone:
-the sync job will make the PDS match it.
+the sync job will make the PDS match it. An event from a commit older than the one that
+wrote the indexed version (by repo revision) is an echo arriving late and is skipped: an
+album's first, still empty write must not empty the album its later writes filled.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,25 +85,39 @@ async def _existing(
     PDS) or when the row already holds this version (plyr's own write coming back)."""
     row = await db.scalar(select(model).where(model.did == event.did, model.rkey == event.rkey))
     if row is not None and (
-        row.record_state == RecordState.pending or row.atproto_cid == event.cid
+        row.record_state == RecordState.pending
+        or row.atproto_cid == event.cid
+        or _older(event, row.atproto_rev)
     ):
         return True, row
     return False, row
 
 
+def _older(event: RecordEvent, indexed_rev: str | None) -> bool:
+    """The event comes from a commit at or before the one behind the indexed version."""
+    return event.rev is not None and indexed_rev is not None and event.rev <= indexed_rev
+
+
 def _published(row: SyncedRecord, event: RecordEvent) -> None:
     row.atproto_uri = event.uri
     row.atproto_cid = event.cid
+    row.atproto_rev = event.rev
     row.record_state = RecordState.published
     row.record_error = None
 
 
 async def _remove(db: AsyncSession, model: type[SyncedRecord], event: RecordEvent) -> None:
+    newer_kept = (
+        or_(model.atproto_rev.is_(None), model.atproto_rev < event.rev)
+        if event.rev is not None
+        else true()
+    )
     await db.execute(
         delete(model).where(
             model.did == event.did,
             model.rkey == event.rkey,
             model.record_state != RecordState.pending,
+            newer_kept,  # a late delete of a version plyr has since written again
         )
     )
 

@@ -247,6 +247,8 @@ async def _sync(
                     record_error=None,
                     atproto_uri=ref.uri,
                     atproto_cid=ref.cid,
+                    # A write that changed nothing made no commit: the last revision stands.
+                    **({"atproto_rev": ref.rev} if ref.rev else {}),
                 )
             )
             await db.commit()

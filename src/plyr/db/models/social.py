@@ -46,6 +46,9 @@ class SyncedRecord:
     rkey: Mapped[str] = mapped_column(String(512))
     atproto_uri: Mapped[str | None] = mapped_column(String(2048))
     atproto_cid: Mapped[str | None] = mapped_column(String(128))
+    # The repo revision that wrote the indexed version: an echo of an older commit arriving
+    # late through the firehose must not overwrite a newer version (migration 0011).
+    atproto_rev: Mapped[str | None] = mapped_column(String(32))
     record_state: Mapped[RecordState] = mapped_column(
         Enum(RecordState, native_enum=False, length=16, validate_strings=True),
         default=RecordState.pending,
