@@ -8,7 +8,7 @@ import av
 import pytest
 from mutagen.mp3 import MP3
 
-from plyr.media import probe_audio
+from plyr.media import CorruptFile, probe_audio
 from tests.support.audio import (
     AUDIO_FORMATS,
     image_bytes,
@@ -76,10 +76,13 @@ def test_probe_mono_and_multichannel(tmp_path: Path) -> None:
     assert probe_audio(make_audio(tmp_path / "s", "flac", channels=6)).channels == 6
 
 
-def test_half_an_mp3_probes_to_its_real_length(
-    audio_files: dict[str, Path], tmp_path: Path
-) -> None:
+def test_half_an_mp3_is_refused_as_truncated(audio_files: dict[str, Path], tmp_path: Path) -> None:
     mp3 = audio_files["mp3"]
     half = make_truncated(mp3, tmp_path / "half.mp3", mp3.stat().st_size // 2)
-    # The Xing header still says 2 s; the packets say otherwise.
-    assert probe_audio(half).duration == pytest.approx(decoded_seconds(half), abs=0.06)
+    # The Xing header still counts 2 s of frames; the packets hold 1 s: a cut-off upload.
+    with pytest.raises(CorruptFile, match="truncated"):
+        probe_audio(half)
+    # Without a frame count nothing says it was longer: it probes to its real length.
+    vbr = make_vbr_mp3_without_xing(tmp_path / "vbr.mp3")
+    half_vbr = make_truncated(vbr, tmp_path / "half-vbr.mp3", vbr.stat().st_size // 2)
+    assert probe_audio(half_vbr).duration == pytest.approx(decoded_seconds(half_vbr), abs=0.06)

@@ -12,20 +12,27 @@ from plyr.media import (
     ACCEPTED_AUDIO,
     ACCEPTED_IMAGES,
     CorruptFile,
+    MetadataTooLarge,
+    UnsafeImage,
     UnsupportedFormat,
     UnsupportedImage,
+    check_image,
+    probe_audio,
     sniff_audio,
     sniff_image,
 )
 from tests.support.audio import (
     AUDIO_FORMATS,
     id3_tag_size,
+    make_audio,
     make_garbage_after_header,
     make_image,
+    make_png_bomb,
     make_text,
     make_truncated,
     make_zip,
 )
+from tests.support.bad_files import add_id3_junk, make_wav_claiming
 from tests.support.media import (
     EXPECTED_FORMATS,
     IMAGE_FORMATS,
@@ -129,3 +136,49 @@ def test_sniff_image_refuses_other_files(tmp_path: Path, maker: object) -> None:
     with pytest.raises(UnsupportedImage) as error:
         sniff_image(path)
     assert f"accepted: {ACCEPTED_IMAGES}" in str(error.value)
+
+
+def test_tags_past_the_limit_are_refused_before_decoding(
+    audio_files: dict[str, Path], tmp_path: Path
+) -> None:
+    id3_junk = add_id3_junk(make_audio(tmp_path / "junk.mp3", "mp3"), 33)
+    with pytest.raises(MetadataTooLarge, match="the tags are too large"):
+        sniff_audio(id3_junk)
+    # FLAC: three 16 MB padding blocks between STREAMINFO and the audio.
+    flac = audio_files["flac"].read_bytes()
+    streaminfo = flac[4 : 4 + 4 + 34]
+    block = bytes([streaminfo[0] & 0x7F]) + streaminfo[1:]  # no longer the last block
+    padding = bytes([1]) + (0xFFFFFF).to_bytes(3, "big") + bytes(0xFFFFFF)
+    padded = tmp_path / "padded.flac"
+    padded.write_bytes(b"fLaC" + block + padding * 3 + flac[4 + 38 :])
+    with pytest.raises(MetadataTooLarge, match="the tags are too large"):
+        sniff_audio(padded)
+    # The files they were made from pass.
+    assert sniff_audio(audio_files["flac"]).container == "flac"
+    assert sniff_audio(make_audio(tmp_path / "plain.mp3", "mp3")).container == "mp3"
+
+
+def test_a_wav_whose_data_chunk_claims_4_gb_is_truncated(
+    audio_files: dict[str, Path], tmp_path: Path
+) -> None:
+    claims = make_wav_claiming(
+        audio_files["wav"], tmp_path / "4gb.wav", riff=None, data=2**32 - 256
+    )
+    with pytest.raises(CorruptFile, match="bytes of audio"):
+        sniff_audio(claims)
+    # Streaming writers' "unknown length" marker is not a claim: accepted and measured.
+    unknown = make_wav_claiming(
+        audio_files["wav"], tmp_path / "stream.wav", riff=0xFFFFFFFF, data=0xFFFFFFFF
+    )
+    assert sniff_audio(unknown).container == "wav"
+    assert probe_audio(unknown).duration == pytest.approx(2.0, abs=0.05)
+
+
+def test_check_image_reads_the_header_only(tmp_path: Path) -> None:
+    assert check_image(make_image(tmp_path / "cover.bin", "png")).format == "png"
+    with pytest.raises(UnsafeImage, match="pixels"):
+        check_image(make_png_bomb(tmp_path / "bomb.png"))
+    with pytest.raises(CorruptFile):
+        check_image(make_truncated(make_image(tmp_path / "c.jpg", "jpeg"), tmp_path / "x.jpg", 40))
+    with pytest.raises(UnsupportedImage):
+        check_image(make_zip(tmp_path / "cover.jpg"))

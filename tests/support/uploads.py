@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import func, select
 
 from plyr.atproto.devnet import Network
+from plyr.tracks.leftovers import LIVE_DIR
 from tests.support.plyr_server import PlyrServer
 
 
@@ -46,9 +47,12 @@ def stored_objects(plyr: PlyrServer) -> set[str]:
 
 
 def temp_files(plyr: PlyrServer) -> list[Path]:
-    """The files left in plyr's temporary upload folder."""
+    """The files left in plyr's temporary upload folder (not the running process's own
+    "alive" mark, plyr.tracks.leftovers.LIVE_DIR)."""
     tmp = plyr.settings.data_dir / "tmp"
-    return [p for p in tmp.rglob("*") if p.is_file()] if tmp.exists() else []
+    if not tmp.exists():
+        return []
+    return [p for p in tmp.rglob("*") if p.is_file() and LIVE_DIR not in p.relative_to(tmp).parts]
 
 
 async def count(plyr: PlyrServer, model: Any) -> int:

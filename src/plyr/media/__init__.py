@@ -5,12 +5,13 @@ return picklable values (paths, frozen dataclasses) and raise picklable ``MediaE
 so they can run in worker processes: see ``plyr.media.pool``.
 """
 
-from plyr.media.artwork import Artwork, artwork_from_bytes, process_artwork
+from plyr.media.artwork import Artwork, artwork_from_bytes, check_image, process_artwork
 from plyr.media.errors import (
     ACCEPTED_AUDIO,
     ACCEPTED_IMAGES,
     CorruptFile,
     MediaError,
+    MetadataTooLarge,
     UnsafeImage,
     UnsupportedFormat,
     UnsupportedImage,
@@ -39,11 +40,13 @@ __all__ = [
     "ImageFormat",
     "Loudness",
     "MediaError",
+    "MetadataTooLarge",
     "Target",
     "UnsafeImage",
     "UnsupportedFormat",
     "UnsupportedImage",
     "artwork_from_bytes",
+    "check_image",
     "integrated_loudness",
     "needs_transcode",
     "playback_gain_db",

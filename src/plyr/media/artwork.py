@@ -1,7 +1,8 @@
 """Cover art: a normalised JPEG (at most 1500 px) and a 300x300 WebP thumbnail.
 
 Images are sniffed first and Pillow may only use the decoder for the sniffed format. Files
-declaring more than ``MAX_IMAGE_PIXELS`` are refused before any pixel is decoded. The
+declaring more than ``MAX_IMAGE_PIXELS`` are refused before any pixel is decoded:
+``check_image`` reads only the header, so uploads refuse an image bomb before storing it. The
 output carries no metadata at all (EXIF with GPS positions, XMP, comments are dropped),
 is rotated per its EXIF orientation, converted to sRGB when it has an ICC profile, and
 has any transparency flattened onto white: covers are shown as opaque squares, and
@@ -22,7 +23,7 @@ import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from plyr.media.errors import CorruptFile, UnsafeImage, UnsupportedImage
-from plyr.media.sniff import StrPath, sniff_image
+from plyr.media.sniff import ImageFormat, StrPath, sniff_image
 
 MAX_IMAGE_PIXELS: Final = 50_000_000
 MAX_ARTWORK_BYTES: Final = 32 * 1024 * 1024
@@ -45,6 +46,30 @@ class Artwork:
     width: int  # of the normalised cover
     height: int
     thumb_mime: str = "image/webp"
+
+
+def check_image(src: StrPath) -> ImageFormat:
+    """Sniff an image and check the size its header declares, decoding no pixel.
+
+    Raises ``UnsupportedImage`` (not an accepted format), ``UnsafeImage`` (too many
+    pixels) or ``CorruptFile`` (no readable header).
+    """
+    fmt = sniff_image(src)
+    try:
+        # Image.open parses the header only; pixels are decoded on load(), never here.
+        with Image.open(src, formats=[fmt.pillow_format]) as opened:
+            width, height = opened.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UnsafeImage(f"the image has more than {MAX_IMAGE_PIXELS:,} pixels") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise CorruptFile("the image can't be read; it may be truncated or damaged") from None
+    if width <= 0 or height <= 0:
+        raise CorruptFile("the image has no pixels")
+    if width * height > MAX_IMAGE_PIXELS:
+        raise _too_big(width, height)
+    return fmt
 
 
 def process_artwork(

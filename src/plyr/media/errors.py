@@ -28,3 +28,8 @@ class UnsupportedImage(MediaError):
 
 class UnsafeImage(MediaError):
     """The image declares more pixels than we are willing to decode (decompression bomb)."""
+
+
+class MetadataTooLarge(MediaError):
+    """The audio is fine but what travels with it is not: tags larger than any real tagger
+    writes, or embedded artwork beyond the limits of uploaded artwork (a metadata bomb)."""

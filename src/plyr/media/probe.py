@@ -4,7 +4,10 @@ Stream facts come from PyAV; tags and cover art from mutagen (read with the clas
 sniffed format, never guessed from the file name), with ffmpeg's metadata as a fallback for
 containers mutagen doesn't read (WebM). Headers can lie about duration (a VBR MP3 without a
 Xing header, a WebM from MediaRecorder without one), so MP3 is always checked by counting
-packets and any file without a usable header duration is measured the same way.
+packets and any file without a usable header duration is measured the same way. A file
+holding less audio than its header counted (an MP3's Xing frame count, FLAC's STREAMINFO)
+is a cut-off upload and refused as ``CorruptFile``; a PCM file whose header claims more than
+its bytes can hold (a streaming writer's unknown-length marker) is measured instead.
 """
 
 from __future__ import annotations
@@ -32,16 +35,23 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from plyr.media.errors import CorruptFile
+from plyr.media.headers import mp3_declared_seconds
 from plyr.media.sniff import AudioFormat, StrPath, best_audio_stream, sniff_audio
 
 log = logging.getLogger(__name__)
 
 MAX_TAG_CHARS: Final = 500
-MAX_COVER_BYTES: Final = 16 * 1024 * 1024
+# Covers up to this size are kept (the same cap as artwork); callers hold embedded
+# pictures to their own upload limit with AudioInfo.largest_picture_bytes.
+MAX_COVER_BYTES: Final = 32 * 1024 * 1024
 
 # When the header's duration and the counted packets agree this closely, the header wins:
 # it accounts for encoder delay and padding (gapless info), packet counting can't.
 _HEADER_TOLERANCE_SECONDS: Final = 0.1
+# A file holding this much less than its header counted was cut off (encoder delay and
+# padding account for a few frames, a tenth of a second at most).
+_TRUNCATED_SECONDS: Final = 0.25
+_TRUNCATED_FRACTION: Final = 0.02
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,8 @@ class AudioInfo:
     date: str | None = None
     cover: bytes | None = field(default=None, repr=False)
     cover_mime: str | None = None  # as declared by the tag; sniff before trusting it
+    # The largest picture in the tags, in bytes, also when it was too large to keep.
+    largest_picture_bytes: int = 0
 
 
 @dataclass
@@ -77,6 +89,7 @@ class _Tags:
     date: str | None = None
     cover: bytes | None = None
     cover_mime: str | None = None
+    largest_picture_bytes: int = 0
     length: float | None = None  # mutagen's idea of the duration
 
 
@@ -85,6 +98,7 @@ def probe_audio(path: StrPath, fmt: AudioFormat | None = None) -> AudioInfo:
     if fmt is None:
         fmt = sniff_audio(path)
     tags = _read_tags(path, fmt)
+    counted_by_header = _counted_by_header(path, fmt, tags)
     try:
         with av.open(os.fspath(path), format=fmt.demuxer) as container:
             stream = best_audio_stream(container)
@@ -99,8 +113,11 @@ def probe_audio(path: StrPath, fmt: AudioFormat | None = None) -> AudioInfo:
                 header = tags.length
             bit_rate: int | None = stream.bit_rate or container.bit_rate or None
             duration = header
-            if fmt.container == "mp3" or not header:
+            if _beyond_pcm_bytes(path, fmt, header, bit_rate):
+                header = None  # an unknown-length marker read as a size: measure instead
+            if fmt.container == "mp3" or not header or counted_by_header:
                 counted, payload, longest_packet = _count_packets(container, stream)
+                _check_not_cut_off(counted_by_header, counted)
                 # Encoder delay and padding add up to about two frames.
                 tolerance = max(_HEADER_TOLERANCE_SECONDS, 3 * longest_packet)
                 duration = header if header and abs(header - counted) <= tolerance else counted
@@ -128,7 +145,34 @@ def probe_audio(path: StrPath, fmt: AudioFormat | None = None) -> AudioInfo:
         date=tags.date,
         cover=tags.cover,
         cover_mime=tags.cover_mime,
+        largest_picture_bytes=tags.largest_picture_bytes,
     )
+
+
+def _counted_by_header(path: StrPath, fmt: AudioFormat, tags: _Tags) -> float | None:
+    """The length a header counted exactly (not estimated from a bitrate), if any."""
+    if fmt.container == "mp3":
+        return mp3_declared_seconds(path)
+    if fmt.container == "flac":
+        return tags.length  # STREAMINFO's total samples (None when the encoder left it 0)
+    return None
+
+
+def _check_not_cut_off(declared: float | None, counted: float) -> None:
+    if declared and declared - counted > max(_TRUNCATED_SECONDS, declared * _TRUNCATED_FRACTION):
+        raise CorruptFile(
+            f"the file is truncated (its header announces {declared:.1f} s of audio, "
+            f"it holds {counted:.1f} s)"
+        )
+
+
+def _beyond_pcm_bytes(
+    path: StrPath, fmt: AudioFormat, header: float | None, bit_rate: int | None
+) -> bool:
+    """True when a PCM header duration needs more bytes than the file has."""
+    if not header or not bit_rate or fmt.codec != "pcm":
+        return False
+    return header > os.path.getsize(path) * 8 / bit_rate + _HEADER_TOLERANCE_SECONDS
 
 
 def _ffmpeg_duration(
@@ -281,6 +325,7 @@ def _from_ogg_pictures(comments: Any, tags: _Tags) -> None:
 
 
 def _pick_picture(pictures: list[Any], tags: _Tags) -> None:
+    _note_sizes(tags, [picture.data for picture in pictures])
     # Type 3 is the front cover; otherwise take the first picture that decodes.
     for picture in sorted(pictures, key=lambda p: 0 if p.type == 3 else 1):
         if _set_cover(tags, picture.data, picture.mime):
@@ -300,13 +345,20 @@ def _from_mp4(mp4_tags: Any, tags: _Tags) -> None:
     track = mp4_tags.get("trkn")
     if track and isinstance(track[0], tuple) and track[0][0]:
         tags.track_number = int(track[0][0])
+    _note_sizes(tags, mp4_tags.get("covr", []))
     for cover in mp4_tags.get("covr", []):
         mime = "image/png" if cover.imageformat == MP4Cover.FORMAT_PNG else "image/jpeg"
         if _set_cover(tags, bytes(cover), mime):
             return
 
 
+def _note_sizes(tags: _Tags, pictures: list[bytes]) -> None:
+    for data in pictures:
+        tags.largest_picture_bytes = max(tags.largest_picture_bytes, len(data or b""))
+
+
 def _set_cover(tags: _Tags, data: bytes, mime: str | None) -> bool:
+    tags.largest_picture_bytes = max(tags.largest_picture_bytes, len(data or b""))
     if not data or len(data) > MAX_COVER_BYTES:
         return False
     tags.cover = bytes(data)

@@ -3,7 +3,9 @@
 Audio is recognised in two steps. The magic bytes name a candidate container (and for Ogg
 the codec); then PyAV opens the file with that demuxer forced and decodes the first second,
 so a file that merely starts right (an ID3 tag followed by garbage, a truncated upload) is
-refused as ``CorruptFile`` rather than accepted and failing later in the job.
+refused as ``CorruptFile`` rather than accepted and failing later in the job. What the
+headers announce is checked first (``plyr.media.headers``): tags past ``MAX_TAG_BYTES`` are
+``MetadataTooLarge``, a WAV shorter than its header says is ``CorruptFile``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ from plyr.media.errors import (
     CorruptFile,
     UnsupportedFormat,
     UnsupportedImage,
+)
+from plyr.media.headers import (
+    MAX_ID3_PADDING,
+    check_chunk_sizes,
+    check_flac_metadata,
+    id3_length,
+    is_id3v2_header,
+    is_mpeg_layer3_header,
 )
 
 StrPath = str | os.PathLike[str]
@@ -58,7 +68,6 @@ _CONFIRM_SECONDS: Final = 1.0
 _CONFIRM_MAX_PACKETS: Final = 200
 
 _HEAD_BYTES: Final = 4096
-_MAX_ID3_PADDING: Final = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -151,14 +160,18 @@ def _audio_container(path: StrPath) -> str:
         after_id3 = _skip_id3(f, head)
     if after_id3 is not None:
         # A tag claims MP3 (or, rarely, FLAC). Whatever follows must decode as that.
-        return "flac" if after_id3.startswith(b"fLaC") else "mp3"
+        if after_id3.startswith(b"fLaC"):
+            check_flac_metadata(path)
+            return "flac"
+        return "mp3"
     if head.startswith(b"fLaC"):
+        check_flac_metadata(path)
         return "flac"
     if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
-        _check_chunk_size(path, head, little_endian=True)
+        check_chunk_sizes(path, head, little_endian=True)
         return "wav"
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        _check_chunk_size(path, head, little_endian=False)
+        check_chunk_sizes(path, head, little_endian=False)
         return "aiff"
     if head.startswith(b"OggS"):
         return _ogg_container(head)
@@ -173,72 +186,27 @@ def _audio_container(path: StrPath) -> str:
             return doctype
         raise _unsupported("this Matroska-style file is not WebM audio")
     # Some encoders leave a few zero bytes before the first MP3 frame.
-    if _is_mpeg_layer3_header(head.lstrip(b"\x00")[:4]):
+    if is_mpeg_layer3_header(head.lstrip(b"\x00")[:4]):
         return "mp3"
     raise _unsupported("this is not an audio format we accept")
 
 
-def _check_chunk_size(path: StrPath, head: bytes, *, little_endian: bool) -> None:
-    """Refuse a WAV/AIFF shorter than its RIFF/FORM header says (a cut-off upload).
-
-    ffmpeg would quietly play what is there, so the cut would go unnoticed. Writers that
-    didn't know the length (0, 0xFFFFFFFF, RF64's placeholder) are let through.
-    """
-    declared = int.from_bytes(head[4:8], "little" if little_endian else "big")
-    if head[:4] not in (b"RIFF", b"FORM") or declared in (0, 0xFFFFFFFF):
-        return
-    actual = os.path.getsize(path)
-    if declared + 8 > actual + 1:  # + 1: a final pad byte is sometimes left out
-        raise CorruptFile(
-            f"the file is truncated: its header announces {declared + 8:,} bytes but it "
-            f"holds {actual:,}"
-        )
-
-
 def _skip_id3(f: BinaryIO, head: bytes) -> bytes | None:
-    """If the file starts with ID3v2 tags, return the bytes after them; else None."""
-    offset = 0
-    block = head
-    found = False
-    while _is_id3v2_header(block):
-        size = (block[6] << 21) | (block[7] << 14) | (block[8] << 7) | block[9]
-        footer = 10 if block[5] & 0x10 else 0
-        offset += 10 + size + footer
-        f.seek(offset)
-        block = f.read(64)
-        found = True
-    if not found:
+    """If the file starts with ID3v2 tags, return the bytes after them; else None. Tags
+    past MAX_TAG_BYTES raise ``MetadataTooLarge``."""
+    if not is_id3v2_header(head):
         return None
+    f.seek(id3_length(f))
+    block = f.read(64)
     # Some taggers pad with zeros beyond the size they declare.
     skipped = 0
-    while block and block.count(0) == len(block) and skipped < _MAX_ID3_PADDING:
+    while block and block.count(0) == len(block) and skipped < MAX_ID3_PADDING:
         skipped += len(block)
         block = f.read(64)
     stripped = block.lstrip(b"\x00")
     if len(stripped) < 4:
         stripped += f.read(64)
     return stripped
-
-
-def _is_id3v2_header(b: bytes) -> bool:
-    return (
-        len(b) >= 10
-        and b[:3] == b"ID3"
-        and b[3] in (2, 3, 4)
-        and b[4] != 0xFF
-        and all(x < 0x80 for x in b[6:10])
-    )
-
-
-def _is_mpeg_layer3_header(b: bytes) -> bool:
-    """An MPEG-1/2/2.5 Layer III frame header (the frame sync plus sane fields)."""
-    if len(b) < 4 or b[0] != 0xFF or (b[1] & 0xE0) != 0xE0:
-        return False
-    version = (b[1] >> 3) & 0b11  # 0b01 is reserved
-    layer = (b[1] >> 1) & 0b11  # 0b01 is Layer III; 0b00 would be ADTS AAC
-    bitrate_index = b[2] >> 4
-    sample_rate_index = (b[2] >> 2) & 0b11
-    return version != 0b01 and layer == 0b01 and bitrate_index != 0xF and sample_rate_index != 3
 
 
 def _ogg_container(head: bytes) -> str:

@@ -3,7 +3,14 @@ original content-addressed (its hash is the duplicate check), make a streamable 
 browsers can't play the original, measure loudness, prepare the artwork, then the Track row
 with its tags, its album and the `track.publish` job in one transaction. Safe to run again
 after a crash: the content-addressed puts are idempotent and the Upload row remembers its
-track. A permanent failure deletes the objects no track uses.
+track.
+
+Failures are permanent or transient. What is wrong with the file itself (every
+`plyr.media.errors.MediaError`: corrupt, unsupported, too large, a bomb) cannot get better
+by retrying: the upload fails at once with the reason in plain words (the progress stream
+and the upload page show it), the job ends after that one attempt, and the incoming files
+and every object stored for the upload are deleted. Anything else (storage or the database
+unreachable) is retried with backoff, and cleaned up the same way after the last attempt.
 """
 
 from __future__ import annotations
@@ -23,10 +30,10 @@ from plyr.atproto.tid import next_tid
 from plyr.db.models import Artist, PublishState, Track, Upload, UploadStatus
 from plyr.jobs.queue import enqueue
 from plyr.jobs.registry import JobContext, PermanentJobError, job_handler
-from plyr.media.artwork import artwork_from_bytes, process_artwork
-from plyr.media.errors import UnsafeImage, UnsupportedImage
+from plyr.media.artwork import check_image, process_artwork
+from plyr.media.errors import CorruptFile, MediaError, MetadataTooLarge, UnsafeImage
 from plyr.media.loudness import integrated_loudness, playback_gain_db
-from plyr.media.probe import probe_audio
+from plyr.media.probe import AudioInfo, probe_audio
 from plyr.media.sniff import AudioFormat, sniff_audio
 from plyr.media.transcode import transcode, transcode_reason
 from plyr.runtime import Runtime
@@ -72,6 +79,21 @@ async def _drop_incoming(runtime: Runtime, upload: Upload) -> None:
             await runtime.storage.delete(key)
 
 
+async def _fail_upload(runtime: Runtime, upload: Upload, stored: list[str], error: str) -> None:
+    """Say why first (the progress stream picks it up), then remove what the upload left."""
+    await update_row(runtime, Upload, upload.id, status=UploadStatus.failed, error=error[:500])
+    await _drop_incoming(runtime, upload)
+    await delete_unused(runtime, stored)
+    await update_row(runtime, Upload, upload.id, incoming_audio_key=None, incoming_image_key=None)
+
+
+def _failure_message(exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, CorruptFile) and "can't be decoded" not in text:
+        return f"this file can't be decoded: {text}"
+    return text
+
+
 @job_handler("track.process")
 async def process_upload(ctx: JobContext) -> dict[str, Any]:
     runtime = job_runtime(ctx)
@@ -84,25 +106,20 @@ async def process_upload(ctx: JobContext) -> dict[str, Any]:
     if upload.track_id is not None:  # done before a crash: only the follow-up may be missing
         await _enqueue_publish(runtime, upload.track_id)
         return {"track_id": upload.track_id}
+    if upload.status == UploadStatus.failed:  # its cleanup was cut short: finish it
+        await _fail_upload(runtime, upload, [], upload.error or "the upload failed")
+        raise PermanentJobError(upload.error or "the upload failed")
     stored: list[str] = []
     try:
         track_id = await _process(ctx, runtime, upload, stored)
-    except PermanentJobError as exc:
-        await update_row(runtime, Upload, upload_id, status=UploadStatus.failed, error=str(exc))
-        await _drop_incoming(runtime, upload)
-        await delete_unused(runtime, stored)
-        raise
+    except (PermanentJobError, MediaError) as exc:
+        message = _failure_message(exc)
+        await _fail_upload(runtime, upload, stored, message)
+        raise PermanentJobError(message) from exc
     except Exception as exc:
         if ctx.last_attempt:
-            await update_row(
-                runtime,
-                Upload,
-                upload_id,
-                status=UploadStatus.failed,
-                error=f"processing failed: {type(exc).__name__}: {exc}"[:500],
-            )
-            await _drop_incoming(runtime, upload)
-            await delete_unused(runtime, stored)
+            message = f"processing failed: {type(exc).__name__}: {exc}"
+            await _fail_upload(runtime, upload, stored, message)
         raise
     await _drop_incoming(runtime, upload)
     return {"track_id": track_id}
@@ -128,6 +145,15 @@ async def _process(ctx: JobContext, runtime: Runtime, upload: Upload, stored: li
         await ctx.report("probing", 0.06, "reading the audio")
         audio_format = await anyio.to_thread.run_sync(sniff_audio, source)
         info = await anyio.to_thread.run_sync(probe_audio, source, audio_format)
+        # Refuse a metadata bomb before the long steps; the cover is used later.
+        embedded = None
+        if info.largest_picture_bytes > settings.max_image_bytes:
+            raise MetadataTooLarge(
+                f"the embedded artwork is too large: {info.largest_picture_bytes / 1e6:.2f} MB "
+                f"(at most {settings.max_image_bytes / 1e6:.2f} MB, as for uploaded artwork)"
+            )
+        if info.cover is not None and not upload.incoming_image_key:
+            embedded = await anyio.to_thread.run_sync(_checked_cover, info, work, warnings)
 
         await ctx.report("hashing", 0.1, "checking for duplicates")
         original, _new = await put_content_addressed(
@@ -184,14 +210,12 @@ async def _process(ctx: JobContext, runtime: Runtime, upload: Upload, stored: li
                 picture = work / "artwork"
                 await _download(runtime, upload.incoming_image_key, picture)
                 artwork = await anyio.to_thread.run_sync(process_artwork, picture, work)
-            elif info.cover is not None:
-                artwork = await anyio.to_thread.run_sync(
-                    artwork_from_bytes, info.cover, info.cover_mime, work
-                )
+            elif embedded is not None:
+                artwork = await anyio.to_thread.run_sync(process_artwork, embedded, work)
                 warnings.append("artwork taken from the file's embedded cover")
-        except (UnsupportedImage, UnsafeImage) as exc:
+        except MediaError as exc:
             if upload.incoming_image_key:
-                raise PermanentJobError(str(exc)) from exc
+                raise PermanentJobError(f"the artwork can't be used: {exc}") from exc
             warnings.append(f"the embedded cover was skipped: {exc}")
         if artwork is not None:
             image_key, thumb_key = await store_artwork(storage, artwork)
@@ -245,6 +269,23 @@ async def _process(ctx: JobContext, runtime: Runtime, upload: Upload, stored: li
             await db.commit()
             await ctx.report("publishing", 0.95, "writing the record to your pds")
             return track.id
+
+
+def _checked_cover(info: AudioInfo, work: Path, warnings: list[str]) -> Path | None:
+    """The embedded cover as a file, once its header passed the limits of uploaded artwork.
+    A bomb fails the upload; a cover that is merely unreadable is skipped with a warning."""
+    assert info.cover is not None
+    path = work / "embedded-cover"
+    path.write_bytes(info.cover)
+    try:
+        check_image(path)
+    except UnsafeImage as exc:
+        raise MetadataTooLarge(f"the embedded artwork is too large: {exc}") from None
+    except MediaError as exc:
+        declared = f" (declared as {info.cover_mime})" if info.cover_mime else ""
+        warnings.append(f"the embedded cover{declared} was skipped: {exc}")
+        return None
+    return path
 
 
 async def _enqueue_publish(runtime: Runtime, track_id: int) -> None:

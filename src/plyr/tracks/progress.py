@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from plyr.db.models import Job, PublishState, Track, Upload, UploadStatus
+from plyr.db.models import Job, JobStatus, PublishState, Track, Upload, UploadStatus
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
@@ -56,6 +56,12 @@ async def upload_progress(runtime: Runtime, upload_id: str, did: str) -> Progres
         phase = (job.phase if job else None) or "queued"
         percent = round((job.progress if job else 0.0) * 90)
         message = (job.message if job else None) or "waiting for a worker"
+        if job is not None and job.status == JobStatus.queued and job.attempts > 0:
+            # Only transient failures are retried (plyr.tracks.processing): say so.
+            message = (
+                f"a temporary problem stopped processing; trying again "
+                f"(attempt {job.attempts + 1} of {job.max_attempts})"
+            )
         return Progress(
             phase=phase,
             percent=percent,

@@ -20,6 +20,8 @@ function show(percent, message, phase) {
 
 function finish(progress) {
   result.replaceChildren();
+  // A failed upload turns the panel red (data-state), its reason below the bar.
+  panel.dataset.state = progress.error ? "failed" : "done";
   if (progress.error) title.textContent = "the upload did not go through";
   if (progress.track_id) {
     const link = document.createElement("a");
@@ -81,12 +83,15 @@ function submit(event) {
       follow(body.upload_id);
       form.reset();
     } else {
-      show(0, body.error?.message ?? `the upload failed (${request.status})`, "failed");
+      show(100, body.error?.message ?? `the upload failed (${request.status})`, "failed");
       finish({ error: body.error?.message ?? "the upload failed" });
     }
   });
   request.addEventListener("error", () => finish({ error: "the connection dropped; try again" }));
   form.hidden = true;
+  delete panel.dataset.state;
+  result.replaceChildren();
+  warnings.replaceChildren();
   show(0, "sending the file…", "sending");
   request.send(new FormData(form));
 }
