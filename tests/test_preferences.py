@@ -196,7 +196,7 @@ async def test_saved_theme_and_accent_come_from_the_server(
     status = page.locator("#prefs-status")
     await status.filter(has_text="saved").wait_for()
     await page.get_by_label("light").check()
-    await page.wait_for_function("document.documentElement.dataset.theme === 'light'")
+    await page.wait_for_function("() => document.documentElement.dataset.theme === 'light'")
     await page.get_by_label("hidden tags").fill("ai, drone")
     await page.get_by_label("hidden tags").press("Tab")
     await page.wait_for_timeout(300)

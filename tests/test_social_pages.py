@@ -161,7 +161,7 @@ async def test_timed_comment_seeks_the_player(
     await page.goto(f"{plyr.url}/tracks/{first}")
     # While this track plays, the form takes the player's position.
     await page.get_by_role("button", name="play first song").click()
-    await page.wait_for_function("document.getElementById('player-audio').currentTime > 1.2")
+    await page.wait_for_function("() => document.getElementById('player-audio').currentTime > 1.2")
     at = page.get_by_label("at", exact=True)
     await expect(at).not_to_have_value("0:00")
     await page.locator('[data-player="toggle"]').click()  # pause
@@ -177,11 +177,11 @@ async def test_timed_comment_seeks_the_player(
     # Another track plays: the timestamp starts this one at the comment's position.
     await page.goto(f"{plyr.url}/tracks/{second}")
     await page.get_by_role("button", name="play second song").click()
-    await page.wait_for_function("document.getElementById('player-audio').currentTime > 0.3")
+    await page.wait_for_function("() => document.getElementById('player-audio').currentTime > 0.3")
     await page.goto(f"{plyr.url}/tracks/{first}")
     await page.get_by_role("link", name="play from 0:12").click()
     await page.wait_for_function(
-        f"document.getElementById('player-audio').dataset.trackId === '{first}'"
+        f"() => document.getElementById('player-audio').dataset.trackId === '{first}'"
         " && document.getElementById('player-audio').currentTime >= 11.5"
     )
     track_id, now = await audio_state(page)
@@ -196,8 +196,8 @@ async def test_timed_comment_seeks_the_player(
     assert texts == ["0:03", "0:12"]  # in playback order
     await page.get_by_role("link", name="play from 0:03").click()
     await page.wait_for_function(
-        "(() => { const t = document.getElementById('player-audio').currentTime;"
-        " return t >= 2.5 && t < 6; })()"
+        "() => { const t = document.getElementById('player-audio').currentTime;"
+        " return t >= 2.5 && t < 6; }"
     )
 
     # Edit, then delete, one's own comment.

@@ -187,7 +187,9 @@ async def test_the_player_reports_now_playing(
     try:
         await page.goto(f"{plyr.url}/tracks/{long_track['id']}")
         await page.get_by_role("button", name="play twenty seconds").first.click()
-        await page.wait_for_function("document.getElementById('player-audio').currentTime > 0.5")
+        await page.wait_for_function(
+            "() => document.getElementById('player-audio').currentTime > 0.5"
+        )
         now = await poll_now_playing(plyr, bob.did, lambda r: r.status_code == 200)
         assert now.json()["track"]["id"] == long_track["id"]
         assert now.json()["paused"] is False

@@ -4,10 +4,14 @@ and the user's side of an OAuth sign-in at the local PDS (the reference @atproto
 Import into tests/conftest.py::
 
     from tests.support.browser import browser, page, pytest_runtest_makereport  # noqa: F401
+    from tests.support.csp import csp_violations  # noqa: F401
 
 `browser` is one Chromium per test session; `page` is a fresh browser context (no cookies, so
 no remembered PDS sign-in) per test. With the hook imported, a failing test leaves a
 screenshot of its page in test-artifacts/.
+
+Every context made from that browser reports Content Security Policy violations, and a
+test that caused one fails at teardown (tests/support/csp.py).
 
 The PDS pages, as served by @atproto/pds 0.4.217 (@atproto/oauth-provider 0.15.15):
 
@@ -47,6 +51,8 @@ from playwright.async_api import (
     async_playwright,
 )
 
+from tests.support.csp import watch_contexts_for_csp
+
 # plyr's session cookie (plyr.auth.sessions.COOKIE_NAME; kept literal so this module
 # stays usable without importing the app).
 SESSION_COOKIE = "plyr_session"
@@ -68,12 +74,14 @@ def require_chromium() -> None:
 
 @asynccontextmanager
 async def launch_browser() -> AsyncIterator[Browser]:
-    """A headless Chromium; `--no-sandbox` because tests may run as root in containers."""
+    """A headless Chromium; `--no-sandbox` because tests may run as root in containers.
+    Its contexts report CSP violations (see the module docstring)."""
     require_chromium()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
         )
+        watch_contexts_for_csp(browser)
         try:
             yield browser
         finally:

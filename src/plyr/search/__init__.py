@@ -9,10 +9,12 @@ from plyr.search.candidates import KINDS, Kind
 from plyr.search.service import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    MAX_QUERY_TEXT,
     SearchHit,
     SearchResults,
     clean_query,
     parse_types,
+    query_text,
     search,
 )
 
@@ -20,10 +22,12 @@ __all__ = [
     "DEFAULT_LIMIT",
     "KINDS",
     "MAX_LIMIT",
+    "MAX_QUERY_TEXT",
     "Kind",
     "SearchHit",
     "SearchResults",
     "clean_query",
     "parse_types",
+    "query_text",
     "search",
 ]

@@ -11,6 +11,9 @@ at `CANDIDATES` per kind; ranking happens afterwards, in Python, the same for bo
   0008; the threshold is set to `scoring.MIN_SIMILARITY` for the transaction.
 - Queries under 3 characters have no trigram to look up: a plain LIKE on the tables, most
   popular first (a bounded scan).
+
+User text is plain text everywhere: a bound parameter, quoted as one FTS5 phrase, and with
+LIKE's `%`, `_` and `\\` escaped; control characters are spaces (`scoring.normalise`).
 """
 
 from __future__ import annotations
@@ -82,6 +85,9 @@ _FTS: dict[Kind, tuple[str, str, str]] = {
 
 
 def _fts_phrase(value: str) -> str:
+    """User text as one FTS5 string (a phrase): inside double quotes with each `"` doubled,
+    no character is query syntax (`*`, `^`, `:`, `-`, NEAR, AND/OR/NOT, brackets). `value`
+    is normalised, so it holds no NUL, which would end the string early."""
     return '"' + value.replace('"', '""') + '"'
 
 

@@ -26,6 +26,9 @@ MIN_SIMILARITY = 0.4
 
 _WORD = re.compile(r"[^\W_]+")
 _SPACE = re.compile(r"\s+")
+# C0 and C1 control characters (NUL ends a string in FTS5 and PostgreSQL refuses it) and
+# lone surrogates (no UTF-8 encoding: the database driver would fail on them).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Match(StrEnum):
@@ -51,9 +54,16 @@ class Score:
     match: Match
 
 
+def plain_text(text: str) -> str:
+    """`text` with control characters and lone surrogates as spaces: safe to show back and
+    to hand to either database, where it is only ever a bound parameter."""
+    return _UNSAFE.sub(" ", text)
+
+
 def normalise(text: str) -> str:
-    """Lowercase, trimmed, one space between words: the form every comparison uses."""
-    return _SPACE.sub(" ", text.strip().lower())
+    """Lowercase, trimmed, one space between words, no control characters: the form every
+    comparison uses."""
+    return _SPACE.sub(" ", plain_text(text).strip().lower())
 
 
 def words(text: str) -> list[str]:

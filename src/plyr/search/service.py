@@ -19,10 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plyr.db.models import Artist, ListItem, ListType, MusicList, Tag, Track, TrackTag
 from plyr.runtime import Runtime
 from plyr.search.candidates import KINDS, Kind, finder_for
-from plyr.search.scoring import Score, best, normalise
+from plyr.search.scoring import Score, best, normalise, plain_text
 
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 50
+# Any text is a valid query: it is searched as plain text, never as query syntax. Input
+# past MAX_QUERY_TEXT characters is cut off, not refused (a pasted page still searches);
+# of what is left, the first MAX_QUERY characters once normalised are searched for.
+MAX_QUERY_TEXT = 10_240
 MAX_QUERY = 100
 # A match in a secondary field (a track's artist name) counts for less than the title.
 SECONDARY_WEIGHT = 0.8
@@ -98,9 +102,15 @@ def parse_types(values: Iterable[str] | None) -> tuple[Kind, ...]:
     return tuple(kind for kind in KINDS if kind in wanted) or KINDS
 
 
+def query_text(query: str) -> str:
+    """The user's text as a page may show it back: at most MAX_QUERY_TEXT characters,
+    control characters as spaces."""
+    return plain_text(query[:MAX_QUERY_TEXT])
+
+
 def clean_query(query: str) -> str:
     """What is searched for: trimmed, lowercase, no leading @ (handles), bounded length."""
-    return normalise(query).lstrip("@").strip()[:MAX_QUERY]
+    return normalise(query[:MAX_QUERY_TEXT]).lstrip("@").strip()[:MAX_QUERY].rstrip()
 
 
 async def search(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from plyr.search import KINDS, parse_types, search
+from plyr.search import KINDS, parse_types, query_text, search
 from plyr.web.shared.caller import OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.templating import render
@@ -16,7 +16,6 @@ from plyr.web.shared.templating import render
 router = APIRouter(include_in_schema=False)
 
 PAGE_LIMIT = 20
-MAX_QUERY_PARAM = 200
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -24,7 +23,8 @@ async def search_page(
     request: Request,
     runtime: RuntimeDep,
     caller: OptionalCaller,
-    q: Annotated[str, Query(max_length=MAX_QUERY_PARAM)] = "",
+    # Any text searches as plain text; a very long one is cut off, not refused.
+    q: Annotated[str, Query()] = "",
     type: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
     try:
@@ -32,6 +32,7 @@ async def search_page(
     except ValueError:
         types = KINDS
     results = await search(runtime, q, types=types, limit=PAGE_LIMIT)
+    q = query_text(q)  # shown back in the form and the links: bounded, no control characters
     return render(
         request,
         "search.html",
