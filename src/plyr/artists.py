@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from plyr.atproto.identity import Identity
 from plyr.db.models import Artist, utcnow
+from plyr.db.text import storable
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
@@ -78,6 +79,8 @@ async def get_artist(runtime: Runtime, did: str) -> Artist | None:
 
 async def find_artist(runtime: Runtime, handle_or_did: str) -> Artist:
     key = handle_or_did.removeprefix("@").lower()
+    if not storable(key):  # no handle or DID has one; PostgreSQL would refuse the query
+        raise ServiceError(404, "not_found", "no such artist on plyr")
     async with runtime.sessions() as db:
         column = Artist.did if key.startswith("did:") else Artist.handle
         artist = await db.scalar(select(Artist).where(column == key).limit(1))

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import Artist, NowPlaying, PublishState, Track, utcnow
+from plyr.db.text import storable
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
@@ -110,6 +111,8 @@ def extrapolated_position(row: NowPlaying, track: Track, now: datetime) -> int:
 
 async def current(runtime: Runtime, did: str) -> Playing | None:
     """What `did` plays now, or None (nothing reported, stopped, or the report expired)."""
+    if not storable(did):
+        return None
     now = utcnow()
     async with runtime.sessions() as db:
         found = (
@@ -140,6 +143,8 @@ async def current(runtime: Runtime, did: str) -> Playing | None:
 async def current_by_handle(runtime: Runtime, handle: str) -> Playing | None:
     """As `current`, for the listener with this handle (None when plyr does not know it)."""
     key = handle.removeprefix("@").lower()
+    if not storable(key):
+        return None
     async with runtime.sessions() as db:
         did = await db.scalar(select(Artist.did).where(Artist.handle == key).limit(1))
     return await current(runtime, did) if did is not None else None

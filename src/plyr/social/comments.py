@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from plyr.atproto.tid import next_tid
 from plyr.db.models import Comment, Preferences, Track, utcnow
+from plyr.db.text import require_storable
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.social import sync
@@ -23,6 +24,7 @@ def clean_text(text: str | None) -> str:
     cleaned = (text or "").strip()
     if not cleaned:
         raise ServiceError(422, "invalid_text", "write something first")
+    require_storable("text", cleaned)
     if len(cleaned) > MAX_TEXT or len(cleaned.encode()) > MAX_TEXT:
         raise ServiceError(422, "invalid_text", f"comments are at most {MAX_TEXT} characters")
     return cleaned

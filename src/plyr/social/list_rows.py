@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from plyr.atproto.lexicon import grapheme_length
 from plyr.atproto.tid import next_tid
 from plyr.db.models import ListItem, ListType, MusicList, PublishState, Track
+from plyr.db.text import require_storable
 from plyr.errors import ServiceError
 from plyr.jobs.queue import enqueue
 from plyr.runtime import Runtime
@@ -24,6 +25,7 @@ def clean_name(name: str | None) -> str:
     cleaned = " ".join((name or "").split())
     if not cleaned:
         raise ServiceError(422, "invalid_name", "give the list a name")
+    require_storable("name", cleaned)
     if len(cleaned.encode()) > MAX_NAME or grapheme_length(cleaned) > MAX_NAME_GRAPHEMES:
         raise ServiceError(
             422, "invalid_name", f"names are at most {MAX_NAME_GRAPHEMES} characters"

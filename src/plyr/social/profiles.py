@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from plyr.db.models import Profile, utcnow
+from plyr.db.text import require_storable
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.social import sync
@@ -32,6 +33,7 @@ async def set_bio(
     runtime: Runtime, did: str, bio: str | None, session_id: str | None = None
 ) -> Profile:
     cleaned = (bio or "").strip() or None
+    require_storable("bio", cleaned)
     if cleaned is not None:
         record = {"createdAt": "2000-01-01T00:00:00.000Z", "bio": cleaned}
         if not runtime.lexicons.is_valid_record(

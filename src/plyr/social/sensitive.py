@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from plyr.db.models import MusicList, SensitiveImage, Track
+from plyr.db.text import require_storable
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
@@ -186,6 +187,7 @@ async def _target(runtime: Runtime, image: str) -> tuple[str | None, str | None]
     value = (image or "").strip()
     if not value:
         raise ServiceError(422, "invalid_input", "name a stored image key or an image URL")
+    require_storable("image", value)
     own = await _own_image_key(runtime, value)
     if own is not None:
         return own, None
@@ -206,6 +208,7 @@ async def flag(
     runtime: Runtime, image: str, reason: str | None = None, by: str | None = None
 ) -> FlaggedImage:
     """Flag an image (again: the reason is updated). Shown blurred from now on."""
+    require_storable("reason", reason)
     key, url = await _target(runtime, image)
     column = SensitiveImage.image_key if key else SensitiveImage.url
     async with runtime.sessions() as db:

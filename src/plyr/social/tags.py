@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import PublishState, Tag, Track, TrackTag
+from plyr.db.text import require_storable, storable
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
@@ -24,6 +25,7 @@ def normalise_tags(raw: list[str]) -> list[str]:
         tag = " ".join(tag.lower().lstrip("#").split())
         if not tag:
             continue
+        require_storable("tags", tag)
         if len(tag) > MAX_TAG_LENGTH:
             raise ServiceError(
                 422,
@@ -89,6 +91,8 @@ async def tag_counts(runtime: Runtime, *, limit: int = 100) -> list[tuple[str, i
 
 async def tracks_tagged(runtime: Runtime, name: str, *, limit: int) -> list[Track]:
     """Published tracks carrying a tag, newest first."""
+    if not storable(name):
+        return []
     async with runtime.sessions() as db:
         rows = await db.execute(
             select(Track)

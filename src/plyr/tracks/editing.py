@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from plyr.db.models import Job, PublishState, Track, utcnow
+from plyr.db.text import require_storable
 from plyr.errors import ServiceError
 from plyr.jobs.queue import enqueue, retry_failed
 from plyr.runtime import Runtime
@@ -31,6 +32,7 @@ async def edit_track(runtime: Runtime, track_id: int, did: str, changes: dict[st
             text = str(changes[name]).strip()
             if name == "title" and not text:
                 raise ServiceError(422, "invalid_input", "a track needs a title")
+            require_storable(name, text)
             if len(text) > limit:
                 raise ServiceError(
                     422, "invalid_input", f"the {name} is longer than {limit} characters"

@@ -12,6 +12,7 @@ from plyr.web.api import (
     likes,
     listening,
     lists,
+    metrics,
     plays,
     profiles,
     queue,
@@ -28,6 +29,7 @@ router = APIRouter()
 # (listening) must come before `/api/tracks/{track_id}` (tracks).
 for module in (
     health,
+    metrics,
     admin,
     account,
     listening,

@@ -12,7 +12,7 @@ from plyr.auth.sessions import dev_tokens
 from plyr.social.preferences import PreferencesView, get_preferences, update_preferences
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
-from plyr.web.shared.errors import ApiError
+from plyr.web.shared.errors import ApiError, error_responses
 from plyr.web.shared.limits import limit_writes
 
 router = APIRouter()
@@ -26,7 +26,7 @@ class Me(BaseModel):
     scope: list[str]
 
 
-@router.get("/api/me", tags=["account"])
+@router.get("/api/me", tags=["account"], responses=error_responses(401))
 async def me(caller: CallerDep) -> Me:
     """Who the session cookie or `Authorization: Bearer <developer token>` belongs to."""
     return Me(
@@ -47,7 +47,7 @@ class TokenInfo(BaseModel):
     expires_at: str | None
 
 
-@router.get("/api/tokens", tags=["account"])
+@router.get("/api/tokens", tags=["account"], responses=error_responses(401))
 async def list_tokens(runtime: RuntimeDep, caller: CallerDep) -> list[TokenInfo]:
     """The caller's developer tokens (never the secrets)."""
     return [_info(row) for row in await dev_tokens(runtime, caller.did)]
@@ -97,13 +97,15 @@ class PreferencesPatch(BaseModel):
     hidden_tags: list[str] | None = None
 
 
-@router.get("/api/preferences", tags=["account"])
+@router.get("/api/preferences", tags=["account"], responses=error_responses(401))
 async def read_preferences(runtime: RuntimeDep, caller: CallerDep) -> PreferencesOut:
     """The caller's preferences (the defaults until they save any)."""
     return PreferencesOut.of(await get_preferences(runtime, caller.did))
 
 
-@router.patch("/api/preferences", tags=["account"])
+@router.patch(
+    "/api/preferences", tags=["account"], responses=error_responses(400, 401, 403, 422, 429)
+)
 async def patch_preferences(
     request: Request,
     runtime: RuntimeDep,

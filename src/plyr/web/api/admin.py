@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 from plyr.social import sensitive
 from plyr.web.shared.caller import Caller, CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
-from plyr.web.shared.errors import ApiError
+from plyr.web.shared.errors import ApiError, error_responses
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
+# 403: signed in, but not one of the operators.
+NOT_ADMIN = {403: "only the operators of this plyr (`PLYR_ADMIN_DIDS`), or a CSRF failure"}
 
 
 async def require_admin(runtime: RuntimeDep, caller: CallerDep) -> Caller:
@@ -54,13 +56,17 @@ class FlagIn(BaseModel):
     reason: str | None = Field(default=None, max_length=1000)
 
 
-@router.get("/sensitive-images")
+@router.get("/sensitive-images", responses=error_responses(401, 403, described=NOT_ADMIN))
 async def list_sensitive_images(runtime: RuntimeDep, _admin: AdminDep) -> list[FlaggedImageOut]:
     """Every flagged image, newest first."""
     return [FlaggedImageOut.of(row) for row in await sensitive.list_flagged(runtime)]
 
 
-@router.post("/sensitive-images", status_code=201)
+@router.post(
+    "/sensitive-images",
+    status_code=201,
+    responses=error_responses(400, 401, 403, 404, 422, described=NOT_ADMIN),
+)
 async def flag_sensitive_image(
     runtime: RuntimeDep, admin: AdminDep, _csrf: CsrfDep, body: FlagIn
 ) -> FlaggedImageOut:
@@ -69,7 +75,11 @@ async def flag_sensitive_image(
     return FlaggedImageOut.of(row)
 
 
-@router.delete("/sensitive-images", status_code=204)
+@router.delete(
+    "/sensitive-images",
+    status_code=204,
+    responses=error_responses(401, 403, 404, 422, described=NOT_ADMIN),
+)
 async def unflag_sensitive_image(
     runtime: RuntimeDep,
     _admin: AdminDep,

@@ -19,7 +19,9 @@ from plyr.tracks.catalogue import playable_track
 from plyr.web.api.bounds import SLACK
 from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import error_responses
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.params import Count, PathId
 from plyr.web.shared.views import Person, person, record_uri
 
 router = APIRouter(tags=["social"])
@@ -59,16 +61,16 @@ def comment_out(runtime: Runtime, row: Comment, author: Artist | None) -> Commen
 
 class CommentIn(BaseModel):
     text: Annotated[str, Field(max_length=MAX_TEXT * SLACK)]
-    timestamp_ms: Annotated[int, Field(ge=0)] = 0
+    timestamp_ms: Count = 0
 
 
 class CommentEdit(BaseModel):
     text: Annotated[str, Field(max_length=MAX_TEXT * SLACK)]
 
 
-@router.get("/api/tracks/{track_id}/comments")
+@router.get("/api/tracks/{track_id}/comments", responses=error_responses(401, 404, 422))
 async def track_comments(
-    track_id: int, runtime: RuntimeDep, caller: OptionalCaller
+    track_id: PathId, runtime: RuntimeDep, caller: OptionalCaller
 ) -> list[CommentOut]:
     """The track's comments in playback order (by `timestamp_ms`)."""
     await playable_track(runtime, track_id, caller.did if caller else None)
@@ -78,9 +80,21 @@ async def track_comments(
     ]
 
 
-@router.post("/api/tracks/{track_id}/comments", status_code=201)
+@router.post(
+    "/api/tracks/{track_id}/comments",
+    status_code=201,
+    responses=error_responses(
+        400,
+        401,
+        403,
+        404,
+        422,
+        429,
+        described={403: "the artist turned comments off, or a CSRF failure"},
+    ),
+)
 async def add_comment(
-    track_id: int,
+    track_id: PathId,
     body: CommentIn,
     request: Request,
     runtime: RuntimeDep,
@@ -95,9 +109,9 @@ async def add_comment(
     return comment_out(runtime, row, await get_artist(runtime, caller.did))
 
 
-@router.patch("/api/comments/{comment_id}")
+@router.patch("/api/comments/{comment_id}", responses=error_responses(400, 401, 403, 404, 422, 429))
 async def edit_comment(
-    comment_id: int,
+    comment_id: PathId,
     body: CommentEdit,
     request: Request,
     runtime: RuntimeDep,
@@ -110,9 +124,13 @@ async def edit_comment(
     return comment_out(runtime, row, await get_artist(runtime, caller.did))
 
 
-@router.delete("/api/comments/{comment_id}", status_code=204)
+@router.delete(
+    "/api/comments/{comment_id}",
+    status_code=204,
+    responses=error_responses(401, 403, 404, 422, 429),
+)
 async def delete_comment(
-    comment_id: int, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+    comment_id: PathId, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> Response:
     """Delete your comment, here at once and from your PDS by a job."""
     await limit_writes(runtime, request, caller.did)

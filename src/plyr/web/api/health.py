@@ -17,7 +17,11 @@ router = APIRouter(tags=["health"])
 CHECK_TIMEOUT_SECONDS = 5
 
 
-@router.get("/health", summary="liveness and readiness: database and storage reachable")
+@router.get(
+    "/health",
+    summary="liveness and readiness: database and storage reachable",
+    responses={503: {"description": "the database or storage did not answer (same body)"}},
+)
 async def health(runtime: RuntimeDep) -> JSONResponse:
     checks: dict[str, Any] = {}
 

@@ -14,7 +14,9 @@ from plyr.social import comments, likes
 from plyr.tracks.catalogue import playable_track
 from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import error_responses
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.params import PathId
 from plyr.web.shared.views import Person, person, record_uri
 
 router = APIRouter(tags=["social"])
@@ -32,9 +34,9 @@ async def _like_count(runtime: Runtime, track_id: int) -> int:
     return (await likes.like_counts(runtime, [track_id])).get(track_id, 0)
 
 
-@router.post("/api/tracks/{track_id}/like")
+@router.post("/api/tracks/{track_id}/like", responses=error_responses(401, 403, 404, 422, 429))
 async def like_track(
-    track_id: int, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+    track_id: PathId, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> LikeOut:
     """Like a track (liking twice is one like); it also goes on top of your liked list."""
     await limit_writes(runtime, request, caller.did)
@@ -48,9 +50,9 @@ async def like_track(
     )
 
 
-@router.delete("/api/tracks/{track_id}/like")
+@router.delete("/api/tracks/{track_id}/like", responses=error_responses(401, 403, 404, 422, 429))
 async def unlike_track(
-    track_id: int, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+    track_id: PathId, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> LikeOut:
     """Take a like back (nothing happens when there is none)."""
     await limit_writes(runtime, request, caller.did)
@@ -64,9 +66,9 @@ async def unlike_track(
     )
 
 
-@router.get("/api/tracks/{track_id}/likers")
+@router.get("/api/tracks/{track_id}/likers", responses=error_responses(401, 404, 422))
 async def track_likers(
-    track_id: int,
+    track_id: PathId,
     runtime: RuntimeDep,
     caller: OptionalCaller,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -84,8 +86,10 @@ class SocialSummary(BaseModel):
     comments_allowed: bool
 
 
-@router.get("/api/tracks/{track_id}/social")
-async def track_social(track_id: int, runtime: RuntimeDep, caller: OptionalCaller) -> SocialSummary:
+@router.get("/api/tracks/{track_id}/social", responses=error_responses(401, 404, 422))
+async def track_social(
+    track_id: PathId, runtime: RuntimeDep, caller: OptionalCaller
+) -> SocialSummary:
     """Counts for a track page, and whether the caller liked it."""
     track = await playable_track(runtime, track_id, caller.did if caller else None)
     liked = await likes.is_liked(runtime, caller.did if caller else None, [track_id])

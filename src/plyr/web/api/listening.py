@@ -6,19 +6,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from plyr.listening import nowplaying, stats, top
 from plyr.runtime import Runtime
 from plyr.tracks.records import image_url
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import error_responses
+from plyr.web.shared.params import BodyId
 from plyr.web.shared.views import TrackOut, track_out
 
 router = APIRouter(tags=["listening"])
 
 NO_CONTENT: dict[int | str, dict[str, Any]] = {
-    204: {"description": "nothing plays (never reported, stopped, or expired)"}
+    204: {"description": "nothing plays (never reported, stopped, or expired)"},
+    **error_responses(422),
 }
 
 
@@ -26,9 +29,9 @@ NO_CONTENT: dict[int | str, dict[str, Any]] = {
 
 
 class NowPlayingIn(BaseModel):
-    track_id: int
-    position_ms: Annotated[int, Field(ge=0, le=24 * 3600 * 1000)] = 0
-    paused: bool = False
+    track_id: BodyId
+    position_ms: Annotated[StrictInt, Field(ge=0, le=24 * 3600 * 1000)] = 0
+    paused: StrictBool = False
 
 
 class PlayingTrack(BaseModel):
@@ -82,7 +85,7 @@ def _answer(runtime: Runtime, playing: nowplaying.Playing | None) -> NowPlayingO
     return _now_playing_out(runtime, playing)
 
 
-@router.put("/api/now-playing", status_code=204)
+@router.put("/api/now-playing", status_code=204, responses=error_responses(400, 401, 403, 404, 422))
 async def report_now_playing(
     body: NowPlayingIn, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> Response:
@@ -98,14 +101,14 @@ async def report_now_playing(
     return Response(status_code=204)
 
 
-@router.delete("/api/now-playing", status_code=204)
+@router.delete("/api/now-playing", status_code=204, responses=error_responses(401, 403))
 async def stop_now_playing(runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep) -> Response:
     """The player stopped: nothing plays any more."""
     await nowplaying.stop(runtime, caller.did)
     return Response(status_code=204)
 
 
-@router.post("/api/now-playing/stop", status_code=204)
+@router.post("/api/now-playing/stop", status_code=204, responses=error_responses(401, 403))
 async def stop_now_playing_beacon(
     runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> Response:
@@ -158,7 +161,7 @@ class LikedTrackOut(BaseModel):
     track: TrackOut
 
 
-@router.get("/api/tracks/top")
+@router.get("/api/tracks/top", responses=error_responses(422))
 async def top_tracks(
     runtime: RuntimeDep,
     window: Annotated[top.Window, Query()] = "week",
@@ -170,7 +173,7 @@ async def top_tracks(
     return [RankedTrackOut(plays=r.plays, track=track_out(runtime, r.track, [])) for r in ranked]
 
 
-@router.get("/api/tracks/recently-liked")
+@router.get("/api/tracks/recently-liked", responses=error_responses(422))
 async def recently_liked(
     runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=top.MAX_LIMIT)] = 20
 ) -> list[LikedTrackOut]:
@@ -185,7 +188,7 @@ async def recently_liked(
 # --- an artist's analytics ----------------------------------------------------------------
 
 
-@router.get("/api/me/analytics")
+@router.get("/api/me/analytics", responses=error_responses(401, 422))
 async def my_analytics(
     runtime: RuntimeDep,
     caller: CallerDep,

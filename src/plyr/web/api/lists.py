@@ -18,9 +18,10 @@ from plyr.social.lists import MAX_ITEMS
 from plyr.web.api.bounds import SLACK
 from plyr.web.shared.caller import Caller, CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
-from plyr.web.shared.errors import ApiError
-from plyr.web.shared.form_stream import received_image
+from plyr.web.shared.errors import ApiError, error_responses
+from plyr.web.shared.form_stream import IMAGE_FORM, received_image
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.params import BodyId, PathId
 from plyr.web.shared.views import TrackSummary, record_uri, track_summary
 
 router = APIRouter(tags=["social"])
@@ -94,7 +95,12 @@ async def list_detail(runtime: Runtime, list_id: int, caller: Caller | None) -> 
     )
 
 
-@router.get("/api/lists")
+@router.get(
+    "/api/lists",
+    responses=error_responses(
+        401, 404, 422, described={401: "no `did` given and not signed in (or a bad token)"}
+    ),
+)
 async def user_lists(
     runtime: RuntimeDep,
     caller: OptionalCaller,
@@ -119,7 +125,7 @@ async def user_lists(
 class ListIn(BaseModel):
     type: Literal["album", "playlist"]
     name: Annotated[str, Field(max_length=lists.MAX_NAME * SLACK)]
-    track_ids: Annotated[list[int], Field(max_length=MAX_ITEMS)] = []
+    track_ids: Annotated[list[BodyId], Field(max_length=MAX_ITEMS)] = []
 
 
 class ListRename(BaseModel):
@@ -127,14 +133,30 @@ class ListRename(BaseModel):
 
 
 class ItemIn(BaseModel):
-    track_id: int
+    track_id: BodyId
 
 
 class OrderIn(BaseModel):
-    item_ids: Annotated[list[int], Field(max_length=MAX_ITEMS)]
+    item_ids: Annotated[list[BodyId], Field(max_length=MAX_ITEMS)]
 
 
-@router.post("/api/lists", status_code=201)
+@router.post(
+    "/api/lists",
+    status_code=201,
+    responses=error_responses(
+        400,
+        401,
+        403,
+        404,
+        409,
+        422,
+        429,
+        described={
+            403: "an album holds its artist's own tracks, or a CSRF failure",
+            409: "you already have an album by that name",
+        },
+    ),
+)
 async def create_list(
     body: ListIn, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> ListDetail:
@@ -151,15 +173,20 @@ async def create_list(
     return await list_detail(runtime, row.id, caller)
 
 
-@router.get("/api/lists/{list_id}")
-async def get_list(list_id: int, runtime: RuntimeDep, caller: OptionalCaller) -> ListDetail:
+@router.get("/api/lists/{list_id}", responses=error_responses(401, 404, 422))
+async def get_list(list_id: PathId, runtime: RuntimeDep, caller: OptionalCaller) -> ListDetail:
     """A list with its entries in order."""
     return await list_detail(runtime, list_id, caller)
 
 
-@router.patch("/api/lists/{list_id}")
+@router.patch(
+    "/api/lists/{list_id}",
+    responses=error_responses(
+        400, 401, 403, 404, 409, 422, 429, described={409: "you already have an album by that name"}
+    ),
+)
 async def rename_list(
-    list_id: int,
+    list_id: PathId,
     body: ListRename,
     request: Request,
     runtime: RuntimeDep,
@@ -172,9 +199,11 @@ async def rename_list(
     return await list_detail(runtime, list_id, caller)
 
 
-@router.delete("/api/lists/{list_id}", status_code=204)
+@router.delete(
+    "/api/lists/{list_id}", status_code=204, responses=error_responses(401, 403, 404, 422, 429)
+)
 async def delete_list(
-    list_id: int, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+    list_id: PathId, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> Response:
     """Delete a list you own: here at once; its record and unused cover files by jobs."""
     await limit_writes(runtime, request, caller.did)
@@ -182,9 +211,15 @@ async def delete_list(
     return Response(status_code=204)
 
 
-@router.post("/api/lists/{list_id}/items", status_code=201)
+@router.post(
+    "/api/lists/{list_id}/items",
+    status_code=201,
+    responses=error_responses(
+        400, 401, 403, 404, 409, 422, 429, described={409: "the track is already on this album"}
+    ),
+)
 async def add_item(
-    list_id: int,
+    list_id: PathId,
     body: ItemIn,
     request: Request,
     runtime: RuntimeDep,
@@ -197,10 +232,12 @@ async def add_item(
     return await list_detail(runtime, list_id, caller)
 
 
-@router.delete("/api/lists/{list_id}/items/{item_id}")
+@router.delete(
+    "/api/lists/{list_id}/items/{item_id}", responses=error_responses(401, 403, 404, 422, 429)
+)
 async def remove_item(
-    list_id: int,
-    item_id: int,
+    list_id: PathId,
+    item_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: CallerDep,
@@ -212,9 +249,14 @@ async def remove_item(
     return await list_detail(runtime, list_id, caller)
 
 
-@router.put("/api/lists/{list_id}/order")
+@router.put(
+    "/api/lists/{list_id}/order",
+    responses=error_responses(
+        400, 401, 403, 404, 409, 422, 429, described={409: "the list changed since you read it"}
+    ),
+)
 async def reorder_list(
-    list_id: int,
+    list_id: PathId,
     body: OrderIn,
     request: Request,
     runtime: RuntimeDep,
@@ -228,9 +270,13 @@ async def reorder_list(
     return await list_detail(runtime, list_id, caller)
 
 
-@router.post("/api/lists/{list_id}/cover")
+@router.post(
+    "/api/lists/{list_id}/cover",
+    responses=error_responses(400, 401, 403, 404, 413, 415, 422, 429),
+    openapi_extra=IMAGE_FORM,
+)
 async def set_list_cover(
-    list_id: int, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+    list_id: PathId, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> ListDetail:
     """New cover art (`image`, multipart) for a list you own."""
     await limit_writes(runtime, request, caller.did)

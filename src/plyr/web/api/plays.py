@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from plyr.listening import plays
 from plyr.web.shared.caller import OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import error_responses
+from plyr.web.shared.params import PathId
 
 router = APIRouter(tags=["tracks"])
 
@@ -20,18 +22,29 @@ class ListenStarted(BaseModel):
     threshold_ms: int
 
 
-@router.post("/api/tracks/{track_id}/listens", status_code=201)
-async def start_listen(track_id: int, runtime: RuntimeDep) -> ListenStarted:
+@router.post("/api/tracks/{track_id}/listens", status_code=201, responses=error_responses(404, 422))
+async def start_listen(track_id: PathId, runtime: RuntimeDep) -> ListenStarted:
     """Call when playback starts; report the play with the token once it passes threshold_ms."""
     return ListenStarted(**await plays.start_listen(runtime, track_id))
 
 
 class PlayReport(BaseModel):
     listen_token: Annotated[str, Field(max_length=400)]
-    listened_ms: Annotated[int, Field(ge=0, le=24 * 3600 * 1000)]
+    listened_ms: Annotated[StrictInt, Field(ge=0, le=24 * 3600 * 1000)]
 
 
-@router.post("/api/plays", status_code=201)
+@router.post(
+    "/api/plays",
+    status_code=201,
+    responses=error_responses(
+        400,
+        401,
+        404,
+        409,
+        422,
+        described={404: "the track is gone", 409: "this listen was already counted"},
+    ),
+)
 async def report_play(
     report: PlayReport, runtime: RuntimeDep, caller: OptionalCaller
 ) -> dict[str, int]:

@@ -16,7 +16,7 @@ from plyr.social.profiles import MAX_BIO
 from plyr.web.api.bounds import SLACK
 from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
-from plyr.web.shared.errors import ApiError
+from plyr.web.shared.errors import ApiError, error_responses
 from plyr.web.shared.limits import limit_writes
 from plyr.web.shared.views import Person, TrackSummary, person, record_uri, track_summary
 
@@ -42,14 +42,14 @@ class ProfileIn(BaseModel):
     bio: Annotated[str | None, Field(max_length=MAX_BIO * SLACK)] = None
 
 
-@router.get("/api/profile/{handle_or_did}")
+@router.get("/api/profile/{handle_or_did}", responses=error_responses(404, 422))
 async def get_profile(handle_or_did: str, runtime: RuntimeDep) -> ProfileOut:
     """A user's bio, display name and avatar."""
     artist = await find_artist(runtime, handle_or_did)
     return profile_out(runtime, artist, await profiles.get_profile(runtime, artist.did))
 
 
-@router.put("/api/profile")
+@router.put("/api/profile", responses=error_responses(400, 401, 403, 422, 429))
 async def set_profile(
     body: ProfileIn, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> ProfileOut:
@@ -65,7 +65,12 @@ class LikedOut(BaseModel):
     tracks: list[TrackSummary]
 
 
-@router.get("/api/users/{handle}/liked")
+@router.get(
+    "/api/users/{handle}/liked",
+    responses=error_responses(
+        401, 404, 422, described={404: "no such user, or they keep their liked tracks private"}
+    ),
+)
 async def liked_tracks(handle: str, runtime: RuntimeDep, caller: OptionalCaller) -> LikedOut:
     """A user's liked tracks, when they show them (you always see your own)."""
     artist = await find_artist(runtime, handle)

@@ -6,12 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from plyr.runtime import Runtime
 from plyr.tracks import queue
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import error_responses
+from plyr.web.shared.params import MAX_COUNT, BodyId, Count
 from plyr.web.shared.views import TrackOut, track_out
 
 router = APIRouter(tags=["player"])
@@ -25,10 +27,11 @@ class QueueOut(BaseModel):
 
 
 class QueueIn(BaseModel):
-    revision: Annotated[int, Field(ge=0)]
-    track_ids: Annotated[list[int], Field(max_length=queue.MAX_QUEUE)]
-    current: Annotated[int, Field(ge=0)] = 0
-    position_ms: Annotated[int, Field(ge=0)] = 0
+    # The revision read; the server stores the next one, which must still fit.
+    revision: Annotated[StrictInt, Field(ge=0, le=MAX_COUNT - 1)]
+    track_ids: Annotated[list[BodyId], Field(max_length=queue.MAX_QUEUE)]
+    current: Count = 0
+    position_ms: Count = 0
 
 
 def _out(runtime: Runtime, state: queue.QueueState) -> QueueOut:
@@ -40,13 +43,20 @@ def _out(runtime: Runtime, state: queue.QueueState) -> QueueOut:
     )
 
 
-@router.get("/api/queue")
+@router.get("/api/queue", responses=error_responses(401))
 async def get_queue(runtime: RuntimeDep, caller: CallerDep) -> QueueOut:
     """The queue as the caller's devices last left it."""
     return _out(runtime, await queue.get_queue(runtime, caller.did))
 
 
-@router.put("/api/queue", response_model=QueueOut, responses={409: {"model": QueueOut}})
+@router.put(
+    "/api/queue",
+    response_model=QueueOut,
+    responses={
+        409: {"model": QueueOut, "description": "a stale revision: the current queue"},
+        **error_responses(400, 401, 403, 422),
+    },
+)
 async def put_queue(
     body: QueueIn, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> QueueOut | JSONResponse:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from plyr.social.repair import repair_records
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import error_responses
 from plyr.web.shared.limits import limit_writes
 
 router = APIRouter(tags=["social"])
@@ -20,7 +21,12 @@ class RepairOut(BaseModel):
     failed: int
 
 
-@router.post("/api/records/repair")
+@router.post(
+    "/api/records/repair",
+    responses=error_responses(
+        401, 403, 429, 503, described={503: "your PDS could not be read; nothing changed"}
+    ),
+)
 async def repair(
     request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> RepairOut:

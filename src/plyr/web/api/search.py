@@ -14,6 +14,7 @@ from plyr.search import (
     DEFAULT_LIMIT,
     KINDS,
     MAX_LIMIT,
+    MAX_QUERY_TEXT,
     SearchHit,
     SearchResults,
     parse_types,
@@ -22,11 +23,16 @@ from plyr.search import (
 from plyr.search.handles import suggest_handles
 from plyr.social import sensitive
 from plyr.web.shared.deps import RuntimeDep
-from plyr.web.shared.errors import ApiError
+from plyr.web.shared.errors import ApiError, error_responses
 
 router = APIRouter()
 
-MAX_QUERY_PARAM = 200
+# No max_length: any text is a query, searched as plain text; past MAX_QUERY_TEXT
+# characters it is cut off rather than refused (see plyr.search.service).
+QUERY_TEXT = (
+    f"searched as plain text (quotes, `*`, `:` are characters, not syntax); "
+    f"input past {MAX_QUERY_TEXT} characters is ignored"
+)
 
 
 class SearchHitOut(BaseModel):
@@ -90,7 +96,7 @@ def results_out(runtime: Runtime, results: SearchResults) -> SearchOut:
     )
 
 
-def _types(values: list[str] | None) -> tuple[str, ...]:
+def _types(values: list[str]) -> tuple[str, ...]:
     try:
         return parse_types(values)
     except ValueError as exc:
@@ -100,18 +106,26 @@ def _types(values: list[str] | None) -> tuple[str, ...]:
 
 
 @router.get(
-    "/api/search", tags=["search"], summary="search tracks, artists, albums, playlists, tags"
+    "/api/search",
+    tags=["search"],
+    summary="search tracks, artists, albums, playlists, tags",
+    responses=error_responses(422),
 )
 async def search_api(
     runtime: RuntimeDep,
+    # A list, not list | None: an empty `type=` is then a documented value (all groups).
+    type: Annotated[
+        list[str],
+        Query(
+            default_factory=list,
+            description=f"limit to some groups: {', '.join(KINDS)} (repeat or "
+            "comma-separate; none or empty: all)",
+        ),
+    ],
     q: Annotated[
         str,
-        Query(max_length=MAX_QUERY_PARAM, description="the query; typos and parts of words match"),
+        Query(description=f"the query; typos and parts of words match; {QUERY_TEXT}"),
     ] = "",
-    type: Annotated[
-        list[str] | None,
-        Query(description=f"limit to some groups: {', '.join(KINDS)} (repeat or comma-separate)"),
-    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="hits per group")] = DEFAULT_LIMIT,
 ) -> SearchOut:
     """Published tracks (title, artist name), artists (handle, display name), albums,
@@ -126,13 +140,14 @@ async def search_api(
 
 
 @router.get(
-    "/api/handles/typeahead", tags=["search"], summary="featured artist suggestions by handle"
+    "/api/handles/typeahead",
+    tags=["search"],
+    summary="featured artist suggestions by handle",
+    responses=error_responses(422),
 )
 async def handle_typeahead(
     runtime: RuntimeDep,
-    q: Annotated[
-        str, Query(max_length=MAX_QUERY_PARAM, description="part of a handle or name")
-    ] = "",
+    q: Annotated[str, Query(description=f"part of a handle or name; {QUERY_TEXT}")] = "",
 ) -> TypeaheadOut:
     """Artists plyr knows whose handle or display name matches (typos too), best first;
     when `q` is a complete handle plyr does not know, the network's answer for it as well

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from plyr.errors import ServiceError
 from plyr.tracks.catalogue import playable_track
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import error_responses
 
 router = APIRouter()
 
@@ -19,7 +20,19 @@ EMBED_HEIGHT = 152
 _TRACK_PATH = re.compile(r"^/tracks/(\d+)/?$")
 
 
-@router.get("/oembed", tags=["sharing"])
+@router.get(
+    "/oembed",
+    tags=["sharing"],
+    responses=error_responses(
+        404,
+        422,
+        501,
+        described={
+            404: "not a track page of this plyr, or no such track",
+            501: "a format other than json (as oEmbed asks)",
+        },
+    ),
+)
 async def oembed(
     runtime: RuntimeDep,
     url: Annotated[str, Query(max_length=2048)],

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from plyr.social.tags import tag_counts
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import error_responses
 
 router = APIRouter(tags=["social"])
 
@@ -18,7 +19,7 @@ class TagCount(BaseModel):
     tracks: int
 
 
-@router.get("/api/tags")
+@router.get("/api/tags", responses=error_responses(422))
 async def tags(
     runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[TagCount]:

@@ -16,16 +16,17 @@ from plyr.storage.artwork import store_artwork
 from plyr.tracks import catalogue, editing
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
-from plyr.web.shared.errors import ApiError
-from plyr.web.shared.form_stream import received_image
+from plyr.web.shared.errors import ApiError, error_responses
+from plyr.web.shared.form_stream import IMAGE_FORM, received_image
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.params import PathId
 from plyr.web.shared.views import TrackOut, track_out
 
 router = APIRouter(tags=["tracks"])
 
 
-@router.get("/api/tracks/{track_id}")
-async def get_track(track_id: int, runtime: RuntimeDep) -> TrackOut:
+@router.get("/api/tracks/{track_id}", responses=error_responses(404, 422))
+async def get_track(track_id: PathId, runtime: RuntimeDep) -> TrackOut:
     track = await catalogue.get_track(runtime, track_id)
     return track_out(runtime, track, await tags_of(runtime, track_id))
 
@@ -38,9 +39,9 @@ class TrackEdit(BaseModel):
     features: list[str] | None = Field(default=None, max_length=10)
 
 
-@router.patch("/api/tracks/{track_id}")
+@router.patch("/api/tracks/{track_id}", responses=error_responses(400, 401, 403, 404, 422, 429))
 async def edit_track(
-    track_id: int,
+    track_id: PathId,
     edit: TrackEdit,
     request: Request,
     runtime: RuntimeDep,
@@ -55,9 +56,13 @@ async def edit_track(
     return track_out(runtime, track, await tags_of(runtime, track_id))
 
 
-@router.post("/api/tracks/{track_id}/artwork")
+@router.post(
+    "/api/tracks/{track_id}/artwork",
+    responses=error_responses(400, 401, 403, 404, 413, 415, 422),
+    openapi_extra=IMAGE_FORM,
+)
 async def replace_artwork(
-    track_id: int, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+    track_id: PathId, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> TrackOut:
     """New artwork (`image`, multipart) for a track you own."""
     await catalogue.owned_track(runtime, track_id, caller.did)
@@ -73,18 +78,26 @@ async def replace_artwork(
     return track_out(runtime, track, await tags_of(runtime, track_id))
 
 
-@router.delete("/api/tracks/{track_id}", status_code=202)
+@router.delete(
+    "/api/tracks/{track_id}", status_code=202, responses=error_responses(401, 403, 404, 422)
+)
 async def delete_track(
-    track_id: int, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+    track_id: PathId, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> dict[str, str]:
     """Delete a track you own: from plyr at once, from your PDS and storage by a job."""
     await editing.delete_track(runtime, track_id, caller.did, caller.session.id)
     return {"status": "deleting"}
 
 
-@router.post("/api/tracks/{track_id}/publish", status_code=202)
+@router.post(
+    "/api/tracks/{track_id}/publish",
+    status_code=202,
+    responses=error_responses(
+        401, 403, 404, 409, 422, described={409: "the track is not waiting for a retry"}
+    ),
+)
 async def retry_publish(
-    track_id: int, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
+    track_id: PathId, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> dict[str, str]:
     """Try publishing a track again after it failed for good."""
     await editing.retry_publish(runtime, track_id, caller.did)

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -15,6 +16,8 @@ from pydantic import BaseModel
 from plyr.tracks.progress import Progress, upload_progress
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.errors import error_responses
+from plyr.web.shared.form_stream import BINARY, multipart_body
 from plyr.web.shared.uploads import receive_upload
 
 router = APIRouter(tags=["tracks"])
@@ -23,13 +26,36 @@ PROGRESS_POLL_SECONDS = 0.5
 PROGRESS_MAX_SECONDS = 3600
 
 
+_TEXT = {"type": "string"}
+UPLOAD_FORM = multipart_body(
+    {
+        "file": {**BINARY, "description": "the audio; its bytes decide the format, not its name"},
+        "title": _TEXT,
+        "album": _TEXT,
+        "description": _TEXT,
+        "tags": {**_TEXT, "description": "comma-separated (or repeat the field)"},
+        "features": {
+            **_TEXT,
+            "description": "featured artists' handles, comma-separated (or repeat the field)",
+        },
+        "image": {**BINARY, "description": "optional artwork"},
+    },
+    ["file"],
+)
+
+
 class UploadAccepted(BaseModel):
     upload_id: str
     progress_url: str
     status_url: str
 
 
-@router.post("/api/tracks", status_code=202)
+@router.post(
+    "/api/tracks",
+    status_code=202,
+    responses=error_responses(400, 401, 403, 413, 415, 422, 429),
+    openapi_extra=UPLOAD_FORM,
+)
 async def upload_track(
     request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> UploadAccepted:
@@ -44,17 +70,24 @@ async def upload_track(
     )
 
 
-@router.get("/api/uploads/{upload_id}")
-async def upload_status(upload_id: str, runtime: RuntimeDep, caller: CallerDep) -> Progress:
-    return await upload_progress(runtime, upload_id, caller.did)
+@router.get("/api/uploads/{upload_id}", responses=error_responses(401, 404, 422))
+async def upload_status(upload_id: UUID, runtime: RuntimeDep, caller: CallerDep) -> Progress:
+    return await upload_progress(runtime, str(upload_id), caller.did)
 
 
-@router.get("/api/uploads/{upload_id}/progress", response_class=StreamingResponse)
+@router.get(
+    "/api/uploads/{upload_id}/progress",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "`progress` events"},
+        **error_responses(401, 404, 422),
+    },
+)
 async def upload_progress_stream(
-    upload_id: str, request: Request, runtime: RuntimeDep, caller: CallerDep
+    upload_id: UUID, request: Request, runtime: RuntimeDep, caller: CallerDep
 ) -> StreamingResponse:
     """Server-Sent Events: a `progress` event whenever something changes, until done."""
-    first = await upload_progress(runtime, upload_id, caller.did)
+    first = await upload_progress(runtime, str(upload_id), caller.did)
 
     async def events() -> AsyncIterator[str]:
         progress = first
@@ -71,7 +104,7 @@ async def upload_progress_stream(
                 return
             await asyncio.sleep(PROGRESS_POLL_SECONDS)
             waited += PROGRESS_POLL_SECONDS
-            progress = await upload_progress(runtime, upload_id, caller.did)
+            progress = await upload_progress(runtime, str(upload_id), caller.did)
 
     return StreamingResponse(
         events(),

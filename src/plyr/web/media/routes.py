@@ -21,6 +21,7 @@ from plyr.web.media.serve import serve_object
 from plyr.web.shared.caller import OptionalCaller
 from plyr.web.shared.deps import RuntimeDep, get_runtime
 from plyr.web.shared.errors import ApiError
+from plyr.web.shared.params import PathId
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,7 +75,7 @@ def _viewer(caller: OptionalCaller) -> str | None:
 @router.get("/audio/{track_id}")
 @router.head("/audio/{track_id}")
 async def stream_audio(
-    track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+    track_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> Response:
     track = await playable_track(runtime, track_id, _viewer(caller))
     key = track.stream_key or track.original_key
@@ -85,7 +86,7 @@ async def stream_audio(
 @router.get("/audio/{track_id}/download")
 @router.head("/audio/{track_id}/download")
 async def download_audio(
-    track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+    track_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> Response:
     """The original file as uploaded (for downloads and exports)."""
     track = await playable_track(runtime, track_id, _viewer(caller))
@@ -103,7 +104,7 @@ async def download_audio(
 
 @router.get("/images/{track_id}")
 @router.get("/images/{track_id}/thumb")
-async def track_image(track_id: int, request: Request, runtime: RuntimeDep) -> Response:
+async def track_image(track_id: PathId, request: Request, runtime: RuntimeDep) -> Response:
     track = await get_track(runtime, track_id)
     return await _artwork(
         request, runtime, track.image_key, track.thumbnail_key, "this track has no artwork"
@@ -112,7 +113,7 @@ async def track_image(track_id: int, request: Request, runtime: RuntimeDep) -> R
 
 @router.get("/lists/{list_id}/cover")
 @router.get("/lists/{list_id}/cover/thumb")
-async def list_cover(list_id: int, request: Request, runtime: RuntimeDep) -> Response:
+async def list_cover(list_id: PathId, request: Request, runtime: RuntimeDep) -> Response:
     row = await lists.get_list(runtime, list_id)
     return await _artwork(
         request, runtime, row.image_key, row.thumbnail_key, "this list has no cover"

@@ -19,6 +19,7 @@ from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.form_stream import received_image
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.params import FormId, FormIds, PathId
 from plyr.web.shared.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -73,7 +74,7 @@ async def _list_page(
 
 @router.get("/albums/{list_id}", response_class=HTMLResponse)
 async def album_page(
-    list_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+    list_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> HTMLResponse:
     return await _list_page(request, runtime, list_id, ListType.album, caller)
 
@@ -89,7 +90,7 @@ async def liked_order_page(request: Request, runtime: RuntimeDep, caller: Browse
 
 @router.get("/playlists/{list_id}", response_class=HTMLResponse)
 async def playlist_page(
-    list_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+    list_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> HTMLResponse:
     return await _list_page(request, runtime, list_id, ListType.playlist, caller)
 
@@ -115,7 +116,7 @@ async def _after_list_change(
 
 @router.post("/lists/{list_id}/rename")
 async def rename_list(
-    list_id: int,
+    list_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: BrowserDep,
@@ -132,12 +133,12 @@ async def rename_list(
 
 @router.post("/lists/{list_id}/remove")
 async def remove_from_list(
-    list_id: int,
+    list_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: BrowserDep,
     _csrf: CsrfDep,
-    item_id: Annotated[int, Form()],
+    item_id: FormId,
 ) -> Response:
     try:
         await limit_writes(runtime, request, caller.did)
@@ -149,12 +150,12 @@ async def remove_from_list(
 
 @router.post("/lists/{list_id}/move")
 async def move_in_list(
-    list_id: int,
+    list_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: BrowserDep,
     _csrf: CsrfDep,
-    item_id: Annotated[int, Form()],
+    item_id: FormId,
     by: Annotated[int, Form(ge=-1, le=1)],
 ) -> Response:
     """The ↑ ↓ buttons: move one entry by one place."""
@@ -170,12 +171,12 @@ async def move_in_list(
 
 @router.post("/lists/{list_id}/order")
 async def order_list(
-    list_id: int,
+    list_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: BrowserDep,
     _csrf: CsrfDep,
-    item_ids: Annotated[list[int], Form()],
+    item_ids: FormIds,
 ) -> Response:
     """A new order for the whole list (dragging); names every entry once."""
     back = f"/lists/{list_id}"
@@ -191,7 +192,7 @@ async def order_list(
 
 @router.post("/lists/{list_id}/delete")
 async def delete_list(
-    list_id: int, request: Request, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
+    list_id: PathId, request: Request, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
 ) -> Response:
     try:
         row = await lists.get_list(runtime, list_id)
@@ -211,7 +212,7 @@ async def delete_list(
 
 @router.post("/lists/{list_id}/cover")
 async def upload_cover(
-    list_id: int, request: Request, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
+    list_id: PathId, request: Request, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
 ) -> Response:
     """New cover art (multipart `image`; the CSRF token rides in the query string)."""
     try:

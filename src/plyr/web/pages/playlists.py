@@ -16,6 +16,7 @@ from plyr.web.pages.common import finish, safe_back
 from plyr.web.shared.caller import BrowserDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.params import FormId, OptionalFormId, PathId
 from plyr.web.shared.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +34,7 @@ async def playlist_menu(runtime: RuntimeDep, caller: BrowserDep) -> JSONResponse
 
 @router.get("/tracks/{track_id}/add", response_class=HTMLResponse)
 async def add_to_playlist_page(
-    track_id: int,
+    track_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: BrowserDep,
@@ -56,12 +57,12 @@ async def add_to_playlist_page(
 
 @router.post("/playlists/{list_id}/add")
 async def add_to_playlist(
-    list_id: int,
+    list_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: BrowserDep,
     _csrf: CsrfDep,
-    track_id: Annotated[int, Form()],
+    track_id: FormId,
     back: Annotated[str, Form(max_length=512)] = "",
 ) -> Response:
     back_to = safe_back(back, f"/tracks/{track_id}")
@@ -84,7 +85,7 @@ async def new_playlist(
     caller: BrowserDep,
     _csrf: CsrfDep,
     name: Annotated[str, Form(max_length=1000)] = "",
-    track_id: Annotated[int | None, Form()] = None,
+    track_id: OptionalFormId = None,
     back: Annotated[str, Form(max_length=512)] = "",
 ) -> Response:
     back_to = safe_back(back, "/library?tab=playlists")

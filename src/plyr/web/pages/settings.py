@@ -18,6 +18,7 @@ from plyr.auth.signin import (
     revoke_dev_token,
     token_days_choice,
 )
+from plyr.db.text import storable
 from plyr.errors import ServiceError
 from plyr.social.preferences import get_preferences, update_preferences
 from plyr.web.shared.caller import BrowserDep, CsrfDep
@@ -109,6 +110,10 @@ async def create_token(
     expires: Annotated[str, Form()] = "90",
 ) -> Response:
     """Each developer token is its own OAuth grant: start an authorization for it."""
+    if not storable(name):
+        return await _render_settings(
+            request, runtime, caller, error="a token name can't hold a NUL character", status=422
+        )
     try:
         days = token_days_choice(expires)
     except ValueError:

@@ -18,6 +18,7 @@ from plyr.web.pages.common import clock, finish, is_htmx, parse_position, safe_b
 from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.params import PathId
 from plyr.web.shared.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,7 @@ async def _like_state(runtime: Runtime, track_id: int, caller: Caller | None) ->
 
 @router.post("/tracks/{track_id}/like")
 async def like_from_page(
-    track_id: int,
+    track_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: BrowserDep,
@@ -82,7 +83,7 @@ async def _comments_partial(
 
 @router.post("/tracks/{track_id}/comments")
 async def comment_from_page(
-    track_id: int,
+    track_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: BrowserDep,
@@ -105,8 +106,8 @@ async def comment_from_page(
 
 @router.post("/tracks/{track_id}/comments/{comment_id}/edit")
 async def edit_comment_from_page(
-    track_id: int,
-    comment_id: int,
+    track_id: PathId,
+    comment_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: BrowserDep,
@@ -127,8 +128,8 @@ async def edit_comment_from_page(
 
 @router.post("/tracks/{track_id}/comments/{comment_id}/delete")
 async def delete_comment_from_page(
-    track_id: int,
-    comment_id: int,
+    track_id: PathId,
+    comment_id: PathId,
     request: Request,
     runtime: RuntimeDep,
     caller: BrowserDep,

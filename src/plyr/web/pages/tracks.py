@@ -14,6 +14,7 @@ from plyr.tracks.catalogue import playable_track
 from plyr.web.pages.track_social import track_social
 from plyr.web.shared.caller import BrowserDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.params import PathId
 from plyr.web.shared.templating import render
 from plyr.web.shared.views import track_out
 
@@ -22,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/tracks/{track_id}", response_class=HTMLResponse)
 async def track_page(
-    track_id: int, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+    track_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> HTMLResponse:
     track = await playable_track(runtime, track_id, caller.did if caller else None)
     owner = caller is not None and caller.did == track.artist_did
@@ -41,7 +42,7 @@ async def track_page(
 
 @router.post("/tracks/{track_id}/edit")
 async def edit_from_page(
-    track_id: int,
+    track_id: PathId,
     runtime: RuntimeDep,
     caller: BrowserDep,
     _csrf: CsrfDep,
@@ -61,7 +62,7 @@ async def edit_from_page(
 
 @router.post("/tracks/{track_id}/delete")
 async def delete_from_page(
-    track_id: int, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
+    track_id: PathId, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
 ) -> Response:
     await editing.delete_track(runtime, track_id, caller.did, caller.session.id)
     return RedirectResponse("/", status_code=303)
@@ -69,7 +70,7 @@ async def delete_from_page(
 
 @router.post("/tracks/{track_id}/publish")
 async def publish_from_page(
-    track_id: int, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
+    track_id: PathId, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
 ) -> Response:
     await editing.retry_publish(runtime, track_id, caller.did)
     return RedirectResponse(f"/tracks/{track_id}", status_code=303)

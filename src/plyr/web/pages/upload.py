@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from plyr.db.text import storable
 from plyr.errors import ServiceError
 from plyr.tracks.progress import upload_progress
 from plyr.web.shared.caller import BrowserDep, CsrfDep
@@ -42,7 +43,7 @@ async def upload_page(
     upload: Annotated[str | None, Query(max_length=36)] = None,
 ) -> HTMLResponse:
     progress = None
-    if upload:
+    if upload and storable(upload):  # an id, never a NUL (PostgreSQL refuses those)
         try:
             progress = await upload_progress(runtime, upload, caller.did)
         except ServiceError:

@@ -2,11 +2,15 @@
 
 API errors look like `{"error": {"code": "not_found", "message": "…", "request_id": "…"}}`,
 with `details` for validation errors. The code is stable; the message is for humans.
+`ErrorOut` is that shape for the OpenAPI; routes list the errors they answer with
+`responses=error_responses(401, 404, …)`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -15,11 +19,15 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from plyr.errors import ServiceError
 from plyr.logs import request_id_var
 from plyr.web.shared.caller import SignInRequired, current_caller
+from plyr.web.shared.security import security_headers
 from plyr.web.shared.templating import render
 
 log = logging.getLogger(__name__)
@@ -27,6 +35,48 @@ log = logging.getLogger(__name__)
 
 # Handlers raise the service layer's error directly; the name reads better in web code.
 ApiError = ServiceError
+
+# Addresses outside /api that answer JSON, errors included (oEmbed consumers parse them).
+JSON_PATHS = frozenset({"/health", "/oembed"})
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable, e.g. `not_found`, `csrf_failed`, `rate_limited`")
+    message: str = Field(description="for people; may change")
+    request_id: str | None = Field(description="quote it when reporting a problem")
+    details: list[dict[str, Any]] | None = Field(
+        default=None, description="validation errors: which field, and why"
+    )
+
+
+class ErrorOut(BaseModel):
+    """Every error of the JSON API."""
+
+    error: ErrorDetail
+
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "the body could not be read (malformed JSON or form)",
+    401: "not signed in, or the developer token is unknown, revoked or expired",
+    403: "not allowed: not yours, or the CSRF token is missing or wrong",
+    404: "there is no such thing, or you may not see it",
+    409: "conflicts with the current state",
+    413: "too large",
+    415: "not a format plyr accepts",
+    422: "the request is not valid (`details` says which field)",
+    429: "too many requests; try again in a moment",
+    501: "not implemented",
+    503: "a service plyr depends on did not answer; nothing changed",
+}
+
+
+def error_responses(
+    *statuses: int, described: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of a route's error answers, all in the `ErrorOut` shape;
+    `described` replaces the generic description of a status where the route says more."""
+    texts = {**ERROR_DESCRIPTIONS, **(described or {})}
+    return {status: {"model": ErrorOut, "description": texts[status]} for status in statuses}
 
 
 def _code_for(status: int) -> str:
@@ -37,7 +87,7 @@ def _code_for(status: int) -> str:
 
 
 def wants_json(request: Request) -> bool:
-    if request.url.path.startswith("/api/") or request.url.path == "/health":
+    if request.url.path.startswith("/api/") or request.url.path in JSON_PATHS:
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
@@ -68,6 +118,31 @@ def error_response(
     return response
 
 
+@functools.cache
+def _path_regex(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
+
+
+def _allowed_methods(request: Request, announced: str) -> str:
+    """Starlette answers 405 with the methods of the first route whose path matched; a
+    resource served by several routes (GET and PUT /api/queue) has them all, and RFC 9110
+    wants every one in `Allow`. The resource is the first route template that matches (as
+    routing picks it: `/api/tracks/top` before `/api/tracks/{track_id}`)."""
+    announced_methods = {m.strip().upper() for m in announced.split(",") if m.strip()}
+    routes = [
+        (context.path, context.original_route)
+        for context in iter_route_contexts(request.app.routes)
+        if isinstance(context.original_route, APIRoute) and context.path
+    ]
+    template = next((p for p, _ in routes if _path_regex(p).match(request.url.path)), None)
+    if template is None:
+        return announced
+    methods = {m for path, route in routes if path == template for m in route.methods or ()}
+    # Keep a HEAD the matched route announced (the media routes answer HEAD themselves).
+    methods |= announced_methods & {"HEAD"}
+    return ", ".join(sorted(methods))
+
+
 async def _resolve_caller(request: Request) -> None:
     """An unknown address runs no route, so nothing looked at the cookie yet: look now, so
     the 404 page shows the signed-in header (and never fails because of it)."""
@@ -96,12 +171,15 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "there is nothing at this address"
             if not wants_json(request):
                 await _resolve_caller(request)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request, headers.pop("Allow", ""))
         return error_response(
             request,
             exc.status_code,
             _code_for(exc.status_code),
             message.lower(),
-            headers=exc.headers,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -122,10 +200,14 @@ def install_error_handlers(app: FastAPI) -> None:
             log.exception("unhandled error on %s %s", request.method, request.url.path)
         finally:
             request_id_var.reset(token)
+        # The security headers too: SecurityHeadersMiddleware never sees this response.
+        headers = security_headers(request.app.state.settings, request.url.path)
+        if request_id:
+            headers["x-request-id"] = request_id
         return error_response(
             request,
             500,
             "internal_error",
             "something went wrong on our side; it has been logged",
-            headers={"x-request-id": request_id} if request_id else None,
+            headers=headers,
         )
