@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from plyr.db.models import Job, JobStatus, utcnow
+from plyr.jobs.registry import default_max_attempts
 
 MAX_ERROR_CHARS = 4000
 _ENQUEUED_FLAG = "plyr.jobs.enqueued"
@@ -51,6 +52,7 @@ async def enqueue(
     """Add a job to the caller's transaction: it exists exactly when the caller commits.
 
     With `dedupe_key`, an unfinished job with the same key is returned instead of a new one.
+    Without `max_attempts`, the kind's handler decides (`job_handler(max_attempts=…)`).
     """
     job = Job(
         kind=kind,
@@ -61,6 +63,8 @@ async def enqueue(
         attempts=0,
         progress=0.0,
     )
+    if max_attempts is None:
+        max_attempts = default_max_attempts(kind)
     if max_attempts is not None:
         job.max_attempts = max_attempts
     if dedupe_key is None:

@@ -41,13 +41,20 @@ class JobContext:
 Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
 
 _HANDLERS: dict[str, Handler] = {}
+_MAX_ATTEMPTS: dict[str, int] = {}
 
 
-def job_handler(kind: str) -> Callable[[Handler], Handler]:
+def job_handler(kind: str, *, max_attempts: int | None = None) -> Callable[[Handler], Handler]:
+    """Register the handler of `kind`. `max_attempts` is the kind's retry budget when the
+    enqueuer names none (a write to a PDS that may be down for hours needs a larger one
+    than the table's default)."""
+
     def register(func: Handler) -> Handler:
         if kind in _HANDLERS and _HANDLERS[kind] is not func:
             raise ValueError(f"job kind {kind!r} already has a handler")
         _HANDLERS[kind] = func
+        if max_attempts is not None:
+            _MAX_ATTEMPTS[kind] = max_attempts
         return func
 
     return register
@@ -55,6 +62,11 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
 
 def get_handler(kind: str) -> Handler | None:
     return _HANDLERS.get(kind)
+
+
+def default_max_attempts(kind: str) -> int | None:
+    """The retry budget the handler of `kind` asked for; None: the table's default."""
+    return _MAX_ATTEMPTS.get(kind)
 
 
 def registered_kinds() -> list[str]:

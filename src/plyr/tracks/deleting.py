@@ -12,12 +12,14 @@ from plyr.auth.sessions import SessionEnded, repo_for, session_for
 from plyr.db.models import MusicList, Track
 from plyr.jobs.registry import JobContext, job_handler
 from plyr.runtime import Runtime
+from plyr.social import sync
 from plyr.tracks.job_rows import job_runtime
 
 log = logging.getLogger(__name__)
 
 
-@job_handler("track.delete")
+# Taking the record off a PDS that is down for hours must not give up sooner than writing it.
+@job_handler("track.delete", max_attempts=sync.SYNC_MAX_ATTEMPTS)
 async def delete_track_data(ctx: JobContext) -> dict[str, Any]:
     """After the row is gone: delete the record from the PDS and files no track still uses."""
     runtime = job_runtime(ctx)

@@ -23,7 +23,9 @@ from plyr.tracks.records import track_record
 log = logging.getLogger(__name__)
 
 
-@job_handler("track.publish")
+# Like every other write to a PDS, a publish outlasts a long outage of the artist's PDS
+# (a track uploaded while it is down must not fail for that).
+@job_handler("track.publish", max_attempts=sync.SYNC_MAX_ATTEMPTS)
 async def publish_track(ctx: JobContext) -> dict[str, Any] | None:
     """Write (or rewrite) the track's record under its pre-chosen rkey."""
     runtime = job_runtime(ctx)
