@@ -19,8 +19,10 @@ from plyr.db import migrate
 from plyr.runtime import Runtime
 from tests.support.atproto_net import running_network
 
-# Headless Chromium (Playwright) with a screenshot of the page when a browser test fails.
+# Headless Chromium (Playwright) with a screenshot of the page when a browser test fails,
+# and every test failing at teardown when a page broke the Content Security Policy.
 from tests.support.browser import browser, page, pytest_runtest_makereport  # noqa: F401
+from tests.support.csp import csp_violations  # noqa: F401
 from tests.support.databases import (
     REQUIRE_POSTGRES,
     clear_tables,

@@ -10,5 +10,7 @@ line and the order of the run. Run as scripts, their own folder (bench/) is firs
 - `support.databases`: the benchmark's SQLite file or PostgreSQL database (make, check, drop);
 - `support.catalogue`: the large catalogue's rows, table by table, and how they are written;
 - `support.read_paths`: inputs, bare queries, timing and tables of `read_paths.py`;
-- `support.stream`: the servers, wrk workloads, checks and report of `stream.py`.
+- `support.stream`: the servers, wrk workloads, checks and report of `stream.py`;
+- `support.load`: the catalogue's audio, the server and its memory, the simulated
+  listeners, visitors and uploaders, and the figures of `load.py`.
 """

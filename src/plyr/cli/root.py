@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from plyr.cli.backup import backup, restore
 from plyr.cli.check import check
 from plyr.cli.db import db_app
 from plyr.cli.devnet import devnet
@@ -25,6 +26,8 @@ app.command()(devnet)
 app.command()(worker)
 app.command("ingest")(ingest_command)
 app.command()(check)
+app.command()(backup)
+app.command()(restore)
 
 app.add_typer(db_app, name="db")
 app.add_typer(moderation_app, name="moderation")

@@ -11,8 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -20,11 +19,15 @@ from plyr import __version__, ingest
 from plyr import handlers as _handlers  # noqa: F401 - registers every job handler and indexer
 from plyr.config import Settings, get_settings
 from plyr.jobs.worker import Worker, WorkerOptions
+from plyr.monitoring import Monitoring
 from plyr.runtime import Runtime
+from plyr.tracks import leftovers
 from plyr.web import api, media, pages
 from plyr.web.shared.errors import install_error_handlers
+from plyr.web.shared.head import HeadAsGetMiddleware
 from plyr.web.shared.middleware import RequestIdMiddleware
-from plyr.web.shared.templating import STATIC_DIR
+from plyr.web.shared.security import SecurityHeadersMiddleware
+from plyr.web.shared.templating import STATIC_DIR, templates
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.open(settings)
         app.state.runtime = runtime
+        # What a killed process left (scratch files, stranded uploads) goes before work starts.
+        alive = await leftovers.on_start(runtime)
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
         if with_worker:
@@ -67,6 +72,7 @@ def create_app(
                 await worker_task
             if ingest_task is not None:
                 await ingest_task
+            alive.release()
             await runtime.close()
 
     app = FastAPI(
@@ -79,22 +85,22 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
+    app.state.monitoring = Monitoring()  # this app's own metrics registry (GET /metrics)
     install_error_handlers(app)
+    # Innermost: HEAD runs as GET without a body where no route takes HEAD itself.
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     if VENDOR_DIR.is_dir():  # htmx from npm (frontend/); without it pages still work
         app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/api/docs-assets", StaticFiles(directory=SWAGGER_UI_DIR), name="docs-assets")
 
     @app.get("/api/docs", include_in_schema=False)
-    async def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/api/openapi.json",
-            title="plyr api",
-            swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
-            swagger_css_url="/api/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
+    async def api_docs(request: Request) -> HTMLResponse:
+        # A template and a script file, not FastAPI's helper (its inline script breaks CSP).
+        context = {"openapi_url": app.openapi_url}
+        return templates.TemplateResponse(request, "api_docs.html", context)
 
     # Each surface is one router over the same domain services; new protocol surfaces
     # (the labeler's XRPC, Subsonic) are included here beside them.

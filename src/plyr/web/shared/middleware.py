@@ -1,4 +1,5 @@
-"""Request ids and access logs, as plain ASGI middleware (no per-request task overhead)."""
+"""Request ids, access logs and request metrics, as plain ASGI middleware (no per-request
+task overhead)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plyr.logs import request_id_var
+from plyr.web.shared.metrics import record_request
 
 log = logging.getLogger("plyr.access")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class RequestIdMiddleware:
-    """Takes a sane `X-Request-ID` from the proxy or makes one; echoes it; logs each request."""
+    """Takes a sane `X-Request-ID` from the proxy or makes one; echoes it; logs and counts
+    each request (counted once routing has named its route template)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -43,11 +46,13 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            record_request(scope, status, seconds)
             log.info(
                 "%s %s %d",
                 scope["method"],
                 scope["path"],
                 status,
-                extra={"duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+                extra={"duration_ms": round(seconds * 1000, 2)},
             )
             request_id_var.reset(token)
