@@ -69,3 +69,13 @@ async def test_pool_runs_media_work_in_processes(
         assert threads == {threading.get_ident()}  # delivered on the event loop's thread
     finally:
         pool.shutdown()
+
+
+def test_freed_memory_goes_back_to_the_system_on_glibc() -> None:
+    """Processing calls it after each upload (bench/load.py measured the ratchet)."""
+    import platform
+
+    from plyr.media.memory import release_free_memory
+
+    expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert release_free_memory() is expected

@@ -98,4 +98,11 @@ def memory_flat(memory: MemorySamples, windows: Windows) -> tuple[bool | None, l
             f"RSS {label}: {first / 1024:.0f} MB in [{windows.warmup:.0f}, {first_end:.0f}) s, "
             f"{last / 1024:.0f} MB in [{last_start:.0f}, {windows.run:.0f}] s ({growth:+.1%})"
         )
+    # The curve, a minute at a time: growth that levels off is warm-up, a steady slope a leak.
+    minutes = int(windows.run // 60)
+    curve = [memory.window_mean(60 * m, 60 * (m + 1)) for m in range(minutes)]
+    lines.append(
+        "RSS plyr process per minute (MB): "
+        + " ".join("-" if math.isnan(kb) else f"{kb / 1024:.0f}" for kb in curve)
+    )
     return verdict, lines

@@ -33,6 +33,7 @@ from plyr.jobs.registry import JobContext, PermanentJobError, job_handler
 from plyr.media.artwork import check_image, process_artwork
 from plyr.media.errors import CorruptFile, MediaError, MetadataTooLarge, UnsafeImage
 from plyr.media.loudness import integrated_loudness, playback_gain_db
+from plyr.media.memory import release_free_memory
 from plyr.media.probe import AudioInfo, probe_audio
 from plyr.media.sniff import AudioFormat, sniff_audio
 from plyr.media.transcode import transcode, transcode_reason
@@ -121,6 +122,9 @@ async def process_upload(ctx: JobContext) -> dict[str, Any]:
             message = f"processing failed: {type(exc).__name__}: {exc}"
             await _fail_upload(runtime, upload, stored, message)
         raise
+    finally:
+        # The decode and loudness buffers were freed in worker threads: give them back.
+        await anyio.to_thread.run_sync(release_free_memory)
     await _drop_incoming(runtime, upload)
     return {"track_id": track_id}
 
