@@ -79,3 +79,17 @@ def test_freed_memory_goes_back_to_the_system_on_glibc() -> None:
 
     expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
     assert release_free_memory() is expected
+
+
+def test_the_arena_cap_applies_on_glibc_unless_the_operator_set_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import platform
+
+    from plyr.media.memory import limit_arenas
+
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert limit_arenas() is glibc
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_arenas() is False

@@ -17,6 +17,7 @@ from plyr.cli.common import die, load_settings, preflight, upgrade_database
 from plyr.cli.devnet import devnet_settings, start_devnet
 from plyr.config import Settings
 from plyr.logs import configure_logging
+from plyr.media.memory import limit_arenas
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -47,6 +48,7 @@ def serve(
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    limit_arenas()  # resident memory stays flat under load (plyr.media.memory)
     network = None
     if devnet:
         network = start_devnet(settings)
@@ -85,6 +87,7 @@ def worker() -> None:
     """Run jobs only (scale-out: web processes with --no-worker, workers beside them)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    limit_arenas()  # resident memory stays flat under load (plyr.media.memory)
     asyncio.run(preflight(settings, require_migrated=True))
     asyncio.run(_run_until_signal(settings, _worker_role))
 
@@ -125,6 +128,7 @@ def ingest_command() -> None:
     """Follow the event stream only (scale-out: web with --no-ingest, one ingest beside it)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    limit_arenas()  # resident memory stays flat under load (plyr.media.memory)
     if not settings.ingest_url:
         die("nothing to follow: set PLYR_INGEST_URL to a relay or PDS")
     asyncio.run(preflight(settings, require_migrated=True))
