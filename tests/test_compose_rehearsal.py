@@ -43,7 +43,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.s3, pytest.mark.browser]
 VENV_BIN = Path(sys.executable).parent
 CONTAINER_APP = "/app"  # the image's WORKDIR: /app/deploy/… is deploy/… here
 CONTAINER_S3 = "http://127.0.0.1:8333"  # the seaweedfs healthcheck's address of itself
-READY_SECONDS = 60.0
+READY_SECONDS = 120.0  # a ceiling: under a loaded machine the roles start slowly
 STOP_SECONDS = 20.0
 
 

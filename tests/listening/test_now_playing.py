@@ -194,7 +194,9 @@ async def test_the_player_reports_now_playing(
         assert now.json()["track"]["id"] == long_track["id"]
         assert now.json()["paused"] is False
         await page.evaluate("document.getElementById('player-audio').pause()")
-        await poll_now_playing(plyr, bob.did, lambda r: r.json()["paused"] is True)
+        await poll_now_playing(
+            plyr, bob.did, lambda r: r.status_code == 200 and r.json()["paused"] is True
+        )
         await page.goto("about:blank")  # leaving the page sends the stop beacon
         await poll_now_playing(plyr, bob.did, lambda r: r.status_code == 204)
     finally:
