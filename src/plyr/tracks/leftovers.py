@@ -37,6 +37,7 @@ import anyio
 from sqlalchemy import or_, select
 
 from plyr.db.models import Job, JobStatus, Upload, UploadStatus
+from plyr.jobs.worker import pid_alive
 from plyr.runtime import Runtime
 from plyr.storage.local import TMP_DIR, LocalStorage
 
@@ -78,23 +79,13 @@ def mark_alive(runtime: Runtime) -> LiveMark:
     return LiveMark(mark)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process: alive
-    return True
-
-
 def oldest_live_start(live_dir: Path) -> float:
     """When the oldest process still running started (its mark's time); the marks of
     processes that are gone are removed on the way."""
     oldest = time.time()
     for mark in live_dir.iterdir() if live_dir.is_dir() else ():
         pid = mark.name.split("-", 1)[0]
-        if not pid.isdigit() or not _pid_alive(int(pid)):
+        if not pid.isdigit() or not pid_alive(int(pid)):
             mark.unlink(missing_ok=True)
             continue
         with contextlib.suppress(FileNotFoundError):
