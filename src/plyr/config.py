@@ -131,6 +131,31 @@ class Settings(BaseSettings):
         description="DIDs allowed to use the admin API (sensitive artwork): comma or JSON list",
     )
 
+    # Copyright moderation (plyr/moderation/): fingerprints, matching, the labeler.
+    moderation_fingerprints: bool = Field(
+        default=True, description="fingerprint published tracks and match them (a job)"
+    )
+    moderation_matcher: Literal["chromaprint", "acoustid"] = Field(
+        default="chromaprint",
+        description="chromaprint: the local engine; acoustid: a web service (needs a key)",
+    )
+    moderation_threshold: int = Field(
+        default=50, ge=1, le=100, description="a match scoring this or more (0-100) opens a flag"
+    )
+    acoustid_url: str = Field(
+        default="https://api.acoustid.org/v2/lookup", description="the web service matcher"
+    )
+    acoustid_api_key: SecretStr | None = Field(default=None, description="its application key")
+    labeler_did: str | None = Field(
+        default=None,
+        description="plyr's labeler identity (did:plc); `serve --devnet` makes one itself",
+    )
+    labeler_key: SecretStr | None = Field(
+        default=None,
+        description="the labeler's #atproto_label signing key (hex, secp256k1); "
+        "generated into <data>/labeler.key",
+    )
+
     metrics_token: SecretStr | None = Field(
         default=None,
         description="bearer token Prometheus sends to /metrics; unset: loopback scrapes only",

@@ -7,6 +7,15 @@ every table and relationships named by string resolve. Import models from here.
 from plyr.db.models.auth import AuthSession, OAuthRequest, SessionKind
 from plyr.db.models.base import Base, UTCDateTime, utcnow
 from plyr.db.models.listening import NowPlaying, Play, PlayQueue
+from plyr.db.models.moderation import (
+    FalsePositiveReason,
+    FlagStatus,
+    Label,
+    ModerationEvent,
+    ModerationFlag,
+    ReferenceWork,
+    TrackFingerprint,
+)
 from plyr.db.models.operations import IngestCursor, Job, JobStatus, RateLimitHit
 from plyr.db.models.social import (
     Comment,
@@ -35,12 +44,17 @@ __all__ = [
     "AuthSession",
     "Base",
     "Comment",
+    "FalsePositiveReason",
+    "FlagStatus",
     "IngestCursor",
     "Job",
     "JobStatus",
+    "Label",
     "Like",
     "ListItem",
     "ListType",
+    "ModerationEvent",
+    "ModerationFlag",
     "MusicList",
     "NowPlaying",
     "OAuthRequest",
@@ -51,11 +65,13 @@ __all__ = [
     "PublishState",
     "RateLimitHit",
     "RecordState",
+    "ReferenceWork",
     "SensitiveImage",
     "SessionKind",
     "SyncedRecord",
     "Tag",
     "Track",
+    "TrackFingerprint",
     "TrackTag",
     "UTCDateTime",
     "Upload",

@@ -42,6 +42,9 @@ class Artist(Base):
     pds_url: Mapped[str] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # An operator hid all of this account's content (moderation); cleared to show it again.
+    hidden_at: Mapped[datetime | None] = mapped_column()
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
     tracks: Mapped[list[Track]] = relationship(back_populates="artist")
 
@@ -111,6 +114,10 @@ class Track(Base):
     # Whether the audio also went into the PDS as the record's audioBlob.
     audio_blob_cid: Mapped[str | None] = mapped_column(String(128))
     play_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # Taken down by an operator (moderation): out of every listing, its audio answers 451;
+    # the record stays in the artist's PDS. Cleared when the decision is reversed.
+    taken_down_at: Mapped[datetime | None] = mapped_column()
+    takedown_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
