@@ -54,7 +54,8 @@ async def _id_defaults(engine: AsyncEngine) -> dict[str, str]:
             inspector = inspect(sync_conn)
             found = {}
             for name in integer_keyed_tables():
-                column = next(c for c in inspector.get_columns(name) if c["name"] == "id")
+                key = next(iter(Base.metadata.tables[name].primary_key.columns)).name
+                column = next(c for c in inspector.get_columns(name) if c["name"] == key)
                 found[name] = str(column.get("default")) + str(column.get("identity") or "")
             return found
 

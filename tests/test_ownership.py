@@ -21,13 +21,14 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import Browser
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from plyr.atproto.devnet import Network
-from plyr.db.models import PublishState, Track
+from plyr.db.models import Artist, PublishState, Track
 from tests.conftest import devnet_settings
 from tests.support.audio import make_audio, make_image
 from tests.support.databases import clear_tables
+from tests.support.moderation_cases import MODERATION_CASES
 from tests.support.plyr_server import PlyrServer, running_plyr
 from tests.support.plyr_users import SignedIn, sign_in, upload_published
 
@@ -153,6 +154,45 @@ async def read_flags(world: World, target: Target) -> Any:
     return sorted(str(row["url"]) for row in found)
 
 
+async def taken_down_track(world: World) -> Target:
+    track_id = await world.upload()
+    async with world.alice.client(world.plyr) as http:
+        done = await http.post(
+            f"/api/admin/tracks/{track_id}/takedown", json={"reason": "a test takedown"}
+        )
+    assert done.status_code == 200, done.text
+    return {"track_id": track_id}
+
+
+async def _set_hidden(world: World, hidden: bool) -> Target:
+    """bob's account, shown or hidden as the case needs (alice, the admin, hides it)."""
+    did = world.bob.did
+    if await read_account(world, {"account": did}) != hidden:
+        action = "hide" if hidden else "unhide"
+        async with world.alice.client(world.plyr) as http:
+            done = await http.post(f"/api/admin/accounts/{did}/{action}", json={"reason": "test"})
+        assert done.status_code == 200, done.text
+    return {"account": did}
+
+
+async def shown_account(world: World) -> Target:
+    return await _set_hidden(world, False)
+
+
+async def hidden_account(world: World) -> Target:
+    return await _set_hidden(world, True)
+
+
+async def read_account(world: World, target: Target) -> Any:
+    async with world.plyr.runtime.sessions() as db:
+        hidden_at = await db.scalar(select(Artist.hidden_at).where(Artist.did == target["account"]))
+    return hidden_at is not None
+
+
+def a_reason(world: World, target: Target) -> dict[str, Any]:
+    return {"json": {"reason": "infringes a rights holder's recording"}}
+
+
 def no_body(world: World, target: Target) -> dict[str, Any]:
     return {}
 
@@ -191,7 +231,14 @@ OWNED: dict[str, Owned] = {
     "DELETE /api/admin/sensitive-images": Owned(
         flagged_image, lambda w, t: {"params": {"image": t["image"]}}, read_flags
     ),
+    "DELETE /api/admin/tracks/{track_id}": Owned(new_track, no_body, read_track),
+    "POST /api/admin/tracks/{track_id}/takedown": Owned(new_track, a_reason, read_track),
+    "POST /api/admin/tracks/{track_id}/restore": Owned(taken_down_track, no_body, read_track),
+    "POST /api/admin/accounts/{account}/hide": Owned(shown_account, a_reason, read_account),
+    "POST /api/admin/accounts/{account}/unhide": Owned(hidden_account, no_body, read_account),
 }
+# The copyright review's routes (tests/support/moderation_cases.py).
+OWNED.update({op: Owned(*case) for op, case in MODERATION_CASES.items()})
 
 # Mutations that act on the caller's own things, or create them: there is no object of
 # someone else's to reach. `True`: only for signed-in callers (anonymous gets 401).

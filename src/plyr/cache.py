@@ -1,4 +1,5 @@
-"""Sharing one running computation between concurrent callers (per process)."""
+"""Sharing one running computation between concurrent callers (per process), and telling
+the short caches of listings that the catalogue changed."""
 
 from __future__ import annotations
 
@@ -25,3 +26,21 @@ async def single_flight(key: Hashable, compute: Callable[[], Awaitable[T]]) -> T
         running.add_done_callback(lambda _: _in_flight.pop(key, None))
     # shield: a caller that goes away does not cancel the others' computation.
     return cast(T, await asyncio.shield(running))
+
+
+# --- invalidation ------------------------------------------------------------------------
+
+_on_change: list[Callable[[], None]] = []
+
+
+def on_catalogue_change(clear: Callable[[], None]) -> None:
+    """Register a cache's `clear`: called when what listeners may see changes at once (a
+    track taken down or restored, an account hidden), so this process shows it now. Other
+    processes' caches expire on their own within seconds."""
+    if clear not in _on_change:
+        _on_change.append(clear)
+
+
+def catalogue_changed() -> None:
+    for clear in _on_change:
+        clear()

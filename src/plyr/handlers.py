@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from plyr.listening import scrobble
+from plyr.moderation import scanning
 from plyr.social import indexing, sync
 from plyr.tracks import deleting, processing, publishing
 
@@ -18,4 +19,5 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     sync,  # record.sync (likes, comments, lists, profiles)
     scrobble,  # teal.scrobble
     indexing,  # firehose indexers of likes, comments, lists, profiles
+    scanning,  # moderation.scan, moderation.scan_works, moderation.backfill
 )

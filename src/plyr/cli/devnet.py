@@ -42,6 +42,22 @@ def devnet_settings(network: Network) -> dict[str, Any]:
     }
 
 
+def devnet_labeler_settings(settings: Settings, network: Network) -> dict[str, Any]:
+    """Make (or reuse) plyr's labeler on the local network; the settings that name it."""
+    import asyncio
+
+    from plyr.moderation.devnet_labeler import ensure_devnet_labeler
+
+    try:
+        state = asyncio.run(
+            ensure_devnet_labeler(settings, pds_url=network.pds_url, plc_url=network.plc_url)
+        )
+    except Exception as exc:  # the network is up but refused: say why, in one line
+        die(f"cannot set up the labeler on the local network: {exc}")
+    typer.echo(f"  labeler        {state.handle:14} {state.did}", err=True)
+    return {"labeler_did": state.did}
+
+
 def _print_devnet(network: Network) -> None:
     typer.echo(f"  plc directory  {network.plc_url}", err=True)
     typer.echo(f"  pds            {network.pds_url}", err=True)
@@ -73,8 +89,9 @@ def devnet(
     except DevnetError as exc:
         die(str(exc))
     _print_devnet(network)
+    extra = devnet_labeler_settings(settings.model_copy(update=devnet_settings(network)), network)
     typer.echo("environment for `plyr serve` in another shell:", err=True)
-    for name, value in devnet_settings(network).items():
+    for name, value in {**devnet_settings(network), **extra}.items():
         typer.echo(f"  export PLYR_{name.upper()}={str(value).lower() if value is True else value}")
     # Wait for Ctrl+C / SIGTERM, or for the network to die on its own (then say so).
     stopped = threading.Event()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from plyr.cli import moderation_review
 from plyr.cli.common import die, load_settings
 
 if TYPE_CHECKING:
@@ -15,6 +16,10 @@ if TYPE_CHECKING:
     from plyr.runtime import Runtime
 
 moderation_app = typer.Typer(help="Moderation: sensitive artwork.", no_args_is_help=True)
+moderation_app.add_typer(moderation_review.reference_app, name="reference")
+moderation_app.add_typer(moderation_review.flags_app, name="flags")
+moderation_app.command("audit")(moderation_review.audit_log)
+moderation_app.command("backfill")(moderation_review.backfill)
 
 
 def _moderate(action: Callable[[Runtime], Awaitable[Any]]) -> Any:
@@ -43,9 +48,9 @@ def flag_image(
     reason: Annotated[str | None, typer.Option(help="why, for the other operators")] = None,
 ) -> None:
     """Flag artwork as sensitive: blurred unless the viewer opted in; no link previews."""
-    from plyr.social import sensitive
+    from plyr.moderation import sensitive_labels
 
-    row = _moderate(lambda runtime: sensitive.flag(runtime, image, reason, by="cli"))
+    row = _moderate(lambda runtime: sensitive_labels.flag_image(runtime, image, reason, by="cli"))
     typer.echo(f"flagged {row.target}")
 
 
@@ -54,9 +59,9 @@ def unflag_image(
     image: Annotated[str, typer.Argument(help="the key or URL as it was flagged")],
 ) -> None:
     """Clear a sensitive-artwork flag."""
-    from plyr.social import sensitive
+    from plyr.moderation import sensitive_labels
 
-    if not _moderate(lambda runtime: sensitive.unflag(runtime, image)):
+    if not _moderate(lambda runtime: sensitive_labels.unflag_image(runtime, image)):
         die(f"{image} is not flagged")
     typer.echo(f"unflagged {image}")
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from plyr.cli.common import die, load_settings, preflight, upgrade_database
-from plyr.cli.devnet import devnet_settings, start_devnet
+from plyr.cli.devnet import devnet_labeler_settings, devnet_settings, start_devnet
 from plyr.config import Settings
 from plyr.logs import configure_logging
 from plyr.media.memory import limit_arenas
@@ -53,6 +53,7 @@ def serve(
     if devnet:
         network = start_devnet(settings)
         settings = settings.model_copy(update=devnet_settings(network))
+        settings = settings.model_copy(update=devnet_labeler_settings(settings, network))
     if migrate if migrate is not None else settings.is_sqlite:
         upgrade_database(settings)
     asyncio.run(preflight(settings, require_migrated=True))

@@ -12,10 +12,12 @@ import sys
 
 import typer
 
+from plyr.cli.admin import admin_app
 from plyr.cli.backup import backup, restore
 from plyr.cli.check import check
 from plyr.cli.db import db_app
 from plyr.cli.devnet import devnet
+from plyr.cli.labeler import labeler_app
 from plyr.cli.moderation import moderation_app
 from plyr.cli.processes import ingest_command, serve, worker
 
@@ -31,6 +33,8 @@ app.command()(restore)
 
 app.add_typer(db_app, name="db")
 app.add_typer(moderation_app, name="moderation")
+app.add_typer(admin_app, name="admin")
+app.add_typer(labeler_app, name="labeler")
 
 
 def main() -> None:

@@ -13,12 +13,13 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import Artist, NowPlaying, PublishState, Track, utcnow
 from plyr.db.text import storable
+from plyr.db.visibility import account_listed, track_listed
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
@@ -121,12 +122,14 @@ async def current(runtime: Runtime, did: str) -> Playing | None:
                 .join(Track, Track.id == NowPlaying.track_id)
                 .outerjoin(Artist, Artist.did == NowPlaying.did)
                 .where(NowPlaying.did == did, NowPlaying.expires_at > now)
+                # A taken-down track, or a hidden listener, is nothing playing to others.
+                .add_columns(and_(track_listed(), account_listed(NowPlaying.did)).label("listed"))
             )
         ).first()
         if found is None:
             return None
-        row, track, handle = found
-        if track.publish_state == PublishState.processing:
+        row, track, handle, listed = found
+        if track.publish_state == PublishState.processing or not listed:
             return None  # only its owner can play it; others see nothing
         db.expunge(track)
         return Playing(

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from plyr.cache import single_flight
+from plyr.cache import on_catalogue_change, single_flight
 from plyr.db.models import Play, PublishState, Track, utcnow
+from plyr.db.visibility import track_listed
 from plyr.runtime import Runtime
 
 CACHE_SECONDS = 5.0
@@ -47,8 +48,11 @@ _cache: weakref.WeakKeyDictionary[AsyncEngine, tuple[float, CatalogueStats]] = (
 
 
 def clear_cache() -> None:
-    """Forget the cached numbers (tests; the next call reads the database)."""
+    """Forget the cached numbers (tests, takedowns; the next call reads the database)."""
     _cache.clear()
+
+
+on_catalogue_change(clear_cache)
 
 
 async def catalogue_stats(runtime: Runtime, *, max_age: float = CACHE_SECONDS) -> CatalogueStats:
@@ -66,7 +70,7 @@ async def catalogue_stats(runtime: Runtime, *, max_age: float = CACHE_SECONDS) -
 
 
 async def _count(runtime: Runtime) -> CatalogueStats:
-    published = Track.publish_state == PublishState.published
+    published = and_(Track.publish_state == PublishState.published, track_listed())
     async with runtime.sessions() as db:
         row = (
             await db.execute(

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from plyr.cache import single_flight
+from plyr.cache import on_catalogue_change, single_flight
 from plyr.db.models import Like, Play, PublishState, Track, utcnow
+from plyr.db.visibility import track_listed
 from plyr.runtime import Runtime
 
 Window = Literal["day", "week", "month", "all"]
@@ -44,7 +45,7 @@ async def top_tracks(
     """Published tracks with the most plays in the window; ties go to the newest track."""
     limit = max(1, min(limit, MAX_LIMIT))
     days = WINDOW_DAYS[window]
-    published = Track.publish_state == PublishState.published
+    published = and_(Track.publish_state == PublishState.published, track_listed())
     async with runtime.sessions() as db:
         if days is None:
             query = (
@@ -102,6 +103,9 @@ def clear_cache() -> None:
     _cache.clear()
 
 
+on_catalogue_change(clear_cache)  # a takedown shows at once, not after CACHE_SECONDS
+
+
 async def recently_liked(runtime: Runtime, limit: int = 20) -> list[LikedTrack]:
     """Published tracks by their latest like, newest first; each track once."""
     limit = max(1, min(limit, MAX_LIMIT))
@@ -115,7 +119,7 @@ async def recently_liked(runtime: Runtime, limit: int = 20) -> list[LikedTrack]:
             await db.execute(
                 select(Track, latest.c.liked_at)
                 .join(latest, latest.c.track_id == Track.id)
-                .where(Track.publish_state == PublishState.published)
+                .where(Track.publish_state == PublishState.published, track_listed())
                 .order_by(latest.c.liked_at.desc(), Track.id.desc())
                 .limit(limit)
             )

@@ -2,7 +2,9 @@
 
 The database finds candidates (`candidates.py`, one backend per dialect); the rows are
 loaded and scored here, the same way for both backends (`scoring.py`), and each group is
-ordered by score, then popularity (plays), then the newest first.
+ordered by score, then popularity (plays), then the newest first. What listeners may not
+meet (a taken-down track, a hidden account's artist, lists and tracks) is left out when the
+rows are loaded (`plyr.db.visibility`), so the candidates and the ranking stay as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import Artist, ListItem, ListType, MusicList, Tag, Track, TrackTag
+from plyr.db.visibility import track_listed
 from plyr.runtime import Runtime
 from plyr.search.candidates import KINDS, Kind, finder_for
 from plyr.search.scoring import Score, best, normalise, plain_text
@@ -148,7 +151,9 @@ def _rank(hit: SearchHit) -> tuple[float, int, float, str]:
 
 async def _tracks(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
     rows = await session.scalars(
-        select(Track).where(Track.id.in_([int(i) for i in ids]), Track.atproto_uri.is_not(None))
+        select(Track).where(
+            Track.id.in_([int(i) for i in ids]), Track.atproto_uri.is_not(None), track_listed()
+        )
     )
     hits = []
     for track in rows:
@@ -175,12 +180,16 @@ async def _tracks(session: AsyncSession, ids: Sequence[int | str], q: str) -> li
 
 async def _artists(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
     dids = [str(i) for i in ids]
-    artists = list(await session.scalars(select(Artist).where(Artist.did.in_(dids))))
+    artists = list(
+        await session.scalars(
+            select(Artist).where(Artist.did.in_(dids), Artist.hidden_at.is_(None))
+        )
+    )
     plays: dict[str, int] = {
         did: int(total)
         for did, total in await session.execute(
             select(Track.artist_did, func.coalesce(func.sum(Track.play_count), 0))
-            .where(Track.artist_did.in_(dids), Track.atproto_uri.is_not(None))
+            .where(Track.artist_did.in_(dids), Track.atproto_uri.is_not(None), track_listed())
             .group_by(Track.artist_did)
         )
     }
@@ -213,14 +222,18 @@ async def _lists(
     rows = await session.execute(
         select(MusicList, Artist.handle)
         .join(Artist, Artist.did == MusicList.did)
-        .where(MusicList.id.in_(list_ids), MusicList.list_type == list_type)
+        .where(
+            MusicList.id.in_(list_ids),
+            MusicList.list_type == list_type,
+            Artist.hidden_at.is_(None),
+        )
     )
     plays: dict[int, int] = {
         list_id: int(total)
         for list_id, total in await session.execute(
             select(ListItem.list_id, func.coalesce(func.sum(Track.play_count), 0))
             .join(Track, Track.id == ListItem.track_id)
-            .where(ListItem.list_id.in_(list_ids), Track.atproto_uri.is_not(None))
+            .where(ListItem.list_id.in_(list_ids), Track.atproto_uri.is_not(None), track_listed())
             .group_by(ListItem.list_id)
         )
     }
@@ -261,7 +274,7 @@ async def _tags(session: AsyncSession, ids: Sequence[int | str], q: str) -> list
         select(Tag.id, Tag.name, func.count(Track.id))
         .join(TrackTag, TrackTag.tag_id == Tag.id)
         .join(Track, Track.id == TrackTag.track_id)
-        .where(Tag.id.in_([int(i) for i in ids]), Track.atproto_uri.is_not(None))
+        .where(Tag.id.in_([int(i) for i in ids]), Track.atproto_uri.is_not(None), track_listed())
         .group_by(Tag.id, Tag.name)
     )
     hits = []

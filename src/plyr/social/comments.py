@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from plyr.atproto.tid import next_tid
 from plyr.db.models import Comment, Preferences, Track, utcnow
 from plyr.db.text import require_storable
+from plyr.db.visibility import account_listed
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.social import sync
@@ -118,7 +119,7 @@ async def comments_on(runtime: Runtime, track_id: int, limit: int = 500) -> list
         rows = await db.execute(
             select(Comment)
             .options(selectinload(Comment.author))
-            .where(Comment.track_id == track_id)
+            .where(Comment.track_id == track_id, account_listed(Comment.did))
             .order_by(Comment.timestamp_ms, Comment.created_at, Comment.id)
             .limit(limit)
         )
@@ -129,5 +130,9 @@ async def comments_on(runtime: Runtime, track_id: int, limit: int = 500) -> list
 
 async def comment_count(runtime: Runtime, track_id: int) -> int:
     async with runtime.sessions() as db:
-        found = await db.scalar(select(func.count(Comment.id)).where(Comment.track_id == track_id))
+        found = await db.scalar(
+            select(func.count(Comment.id)).where(
+                Comment.track_id == track_id, account_listed(Comment.did)
+            )
+        )
         return int(found or 0)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from plyr.atproto.tid import next_tid
 from plyr.db.models import Artist, Like, ListItem, ListType, MusicList, Preferences, Track, utcnow
+from plyr.db.visibility import account_listed, track_listed
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.social import sync
@@ -101,7 +102,7 @@ async def like_counts(runtime: Runtime, track_ids: list[int]) -> dict[int, int]:
     async with runtime.sessions() as db:
         rows = await db.execute(
             select(Like.track_id, func.count(Like.id))
-            .where(Like.track_id.in_(track_ids))
+            .where(Like.track_id.in_(track_ids), account_listed(Like.did))
             .group_by(Like.track_id)
         )
         return {track_id: count for track_id, count in rows}
@@ -113,7 +114,7 @@ async def likers(runtime: Runtime, track_id: int, limit: int = 50) -> list[Artis
         rows = await db.execute(
             select(Artist)
             .join(Like, Like.did == Artist.did)
-            .where(Like.track_id == track_id)
+            .where(Like.track_id == track_id, Artist.hidden_at.is_(None))
             .order_by(Like.created_at.desc(), Like.id.desc())
             .limit(limit)
         )
@@ -134,7 +135,7 @@ async def liked_tracks(runtime: Runtime, did: str) -> list[Track]:
                 select(Track)
                 .join(ListItem, ListItem.track_id == Track.id)
                 .options(selectinload(Track.artist))
-                .where(ListItem.list_id == liked_id, Track.atproto_uri.is_not(None))
+                .where(ListItem.list_id == liked_id, Track.atproto_uri.is_not(None), track_listed())
                 .order_by(ListItem.position, ListItem.id)
             )
             found = list(rows.scalars())
@@ -144,7 +145,7 @@ async def liked_tracks(runtime: Runtime, did: str) -> list[Track]:
             select(Track)
             .join(Like, Like.track_id == Track.id)
             .options(selectinload(Track.artist))
-            .where(Like.did == did, Track.atproto_uri.is_not(None))
+            .where(Like.did == did, Track.atproto_uri.is_not(None), track_listed())
             .order_by(Like.created_at.desc())
         )
         found += [track for track in extra.scalars() if track.id not in listed]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from plyr.atproto.tid import next_tid
 from plyr.db.models import ListItem, ListType, MusicList, Track, utcnow
+from plyr.db.visibility import track_listed
 from plyr.errors import ServiceError
 from plyr.media.artwork import process_artwork
 from plyr.media.errors import UnsafeImage, UnsupportedImage
@@ -53,15 +54,19 @@ class Entry:
 async def entries(runtime: Runtime, list_id: int, *, published_only: bool = True) -> list[Entry]:
     async with runtime.sessions() as db:
         rows = await db.execute(
-            select(ListItem, Track)
+            select(ListItem, Track, track_listed().label("listed"), MusicList.did)
+            .join(MusicList, MusicList.id == ListItem.list_id)
             .outerjoin(Track, Track.id == ListItem.track_id)
             .options(selectinload(Track.artist))
             .where(ListItem.list_id == list_id)
             .order_by(ListItem.position, ListItem.id)
         )
         found = []
-        for item, track in rows:
+        for item, track, listed, owner in rows:
             if track is not None and published_only and track.atproto_uri is None:
+                continue
+            # A taken-down track leaves the list for everyone but its own artist's view.
+            if track is not None and not listed and (published_only or track.artist_did != owner):
                 continue
             found.append(Entry(item.id, item.position, track, item.subject_uri))
         db.expunge_all()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import PublishState, Tag, Track, TrackTag
 from plyr.db.text import require_storable, storable
+from plyr.db.visibility import track_listed
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
@@ -81,7 +82,7 @@ async def tag_counts(runtime: Runtime, *, limit: int = 100) -> list[tuple[str, i
             select(Tag.name, uses)
             .join(TrackTag, TrackTag.tag_id == Tag.id)
             .join(Track, Track.id == TrackTag.track_id)
-            .where(Track.atproto_uri.is_not(None))
+            .where(Track.atproto_uri.is_not(None), track_listed())
             .group_by(Tag.name)
             .order_by(uses.desc(), Tag.name)
             .limit(limit)
@@ -98,7 +99,7 @@ async def tracks_tagged(runtime: Runtime, name: str, *, limit: int) -> list[Trac
             select(Track)
             .join(TrackTag, TrackTag.track_id == Track.id)
             .join(Tag, Tag.id == TrackTag.tag_id)
-            .where(Tag.name == name, Track.publish_state == PublishState.published)
+            .where(Tag.name == name, Track.publish_state == PublishState.published, track_listed())
             .order_by(Track.created_at.desc(), Track.id.desc())
             .limit(limit)
         )

@@ -1,5 +1,9 @@
 """Finding tracks: one track (for anyone, for its owner, for playing), an artist's tracks,
-and keyset pages of published tracks, newest first."""
+and keyset pages of published tracks, newest first.
+
+Listings show only tracks listeners may meet (`plyr.db.visibility.track_listed`: not taken
+down, the account not hidden); one such track asked for by id answers 451 with the reason,
+except to its artist (the track page, with the notice) and to operators (for review)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
-from plyr.db.models import PublishState, Track
+from plyr.db.models import Artist, PublishState, Track
+from plyr.db.visibility import HIDDEN_MESSAGE, track_listed, unavailable_reason
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
@@ -31,19 +36,74 @@ async def owned_track(runtime: Runtime, track_id: int, did: str) -> Track:
     return track
 
 
-async def playable_track(runtime: Runtime, track_id: int, viewer_did: str | None) -> Track:
-    """A track anyone may play, or one still processing that the viewer owns."""
-    track = await get_track(runtime, track_id)
-    if track.publish_state == PublishState.processing and viewer_did != track.artist_did:
+class Unavailable(ServiceError):
+    """451: an operator took the track down or hid its account; the message says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(451, "unavailable_for_legal_reasons", reason)
+
+
+async def track_with_artist(runtime: Runtime, track_id: int) -> tuple[Track, Artist | None]:
+    async with runtime.sessions() as db:
+        found = (
+            await db.execute(
+                select(Track, Artist)
+                .outerjoin(Artist, Artist.did == Track.artist_did)
+                .where(Track.id == track_id)
+            )
+        ).first()
+        if found is None:
+            raise ServiceError(404, "not_found", "there is no such track")
+        db.expunge_all()
+        return found[0], found[1]
+
+
+async def playable_track(
+    runtime: Runtime,
+    track_id: int,
+    viewer_did: str | None,
+    *,
+    admin: bool = False,
+    owner_sees: bool = False,
+) -> Track:
+    """A track anyone may play, or one still processing that the viewer owns. A taken-down
+    track (or a hidden account's) is Unavailable (451) except to operators (`admin`), and
+    to its artist where `owner_sees` (the track page shows them the notice)."""
+    track, artist = await track_with_artist(runtime, track_id)
+    owner = viewer_did is not None and viewer_did == track.artist_did
+    if track.publish_state == PublishState.processing and not owner:
         raise ServiceError(404, "not_found", "there is no such track")
+    reason = unavailable_reason(track, artist)
+    if reason is not None and not admin and not (owner and owner_sees):
+        raise Unavailable(reason)
     return track
+
+
+async def visible_track(
+    runtime: Runtime, track_id: int, viewer_did: str | None, *, admin: bool = False
+) -> Track:
+    """Any track by id (the API's read, processing ones too), but a taken-down track (or a
+    hidden account's) is Unavailable (451) except to its artist and to operators."""
+    track, artist = await track_with_artist(runtime, track_id)
+    reason = unavailable_reason(track, artist)
+    if reason is not None and not admin and viewer_did != track.artist_did:
+        raise Unavailable(reason)
+    return track
+
+
+def listed_artist(artist: Artist, viewer_did: str | None, *, admin: bool = False) -> Artist:
+    """The artist, unless an operator hid the account (451; its owner and operators still
+    see it)."""
+    if artist.hidden_at is not None and not admin and viewer_did != artist.did:
+        raise Unavailable(HIDDEN_MESSAGE)
+    return artist
 
 
 async def artist_tracks(runtime: Runtime, did: str, *, include_unpublished: bool) -> list[Track]:
     async with runtime.sessions() as db:
         query = select(Track).where(Track.artist_did == did)
-        if not include_unpublished:
-            query = query.where(Track.publish_state == PublishState.published)
+        if not include_unpublished:  # the artist's own portal lists taken-down tracks too
+            query = query.where(Track.publish_state == PublishState.published, track_listed())
         rows = await db.execute(query.order_by(Track.created_at.desc(), Track.id.desc()).limit(500))
         return list(rows.scalars())
 
@@ -71,8 +131,9 @@ def parse_track_cursor(value: str | None) -> tuple[datetime, int] | None:
 
 
 def published_tracks_query(did: str | None, before: tuple[datetime, int] | None) -> Select[Any]:
-    """Published tracks (of one artist, or all), newest first, after the cursor if any."""
-    query = select(Track).where(Track.publish_state == PublishState.published)
+    """Published tracks listeners may meet (of one artist, or all), newest first, after the
+    cursor if any."""
+    query = select(Track).where(Track.publish_state == PublishState.published, track_listed())
     if did is not None:
         query = query.where(Track.artist_did == did)
     if before is not None:
@@ -98,11 +159,15 @@ async def published_tracks_page(
 
 
 async def published_track_count(runtime: Runtime, did: str) -> int:
-    """How many published tracks an artist has (an index-only count)."""
+    """How many published tracks of an artist listeners may meet."""
     async with runtime.sessions() as db:
         count = await db.scalar(
             select(func.count())
             .select_from(Track)
-            .where(Track.artist_did == did, Track.publish_state == PublishState.published)
+            .where(
+                Track.artist_did == did,
+                Track.publish_state == PublishState.published,
+                track_listed(),
+            )
         )
         return int(count or 0)

@@ -4,9 +4,11 @@ durable job, in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import Job, PublishState, Track, utcnow
 from plyr.db.text import require_storable
@@ -104,8 +106,20 @@ async def retry_publish(runtime: Runtime, track_id: int, did: str) -> None:
         await db.commit()
 
 
-async def delete_track(runtime: Runtime, track_id: int, did: str, session_id: str | None) -> None:
-    """Remove the track from plyr now; its record and unused files go in a job."""
+async def delete_track(
+    runtime: Runtime,
+    track_id: int,
+    did: str,
+    session_id: str | None,
+    *,
+    keep_record: bool = False,
+    before_commit: Callable[[AsyncSession], object] | None = None,
+) -> None:
+    """Remove the track from plyr now; its record and unused files go in a job.
+
+    An operator's deletion (`plyr.moderation.admin`) passes `keep_record` when plyr holds no
+    session of the artist (the record stays in their PDS; the job only removes files) and
+    `before_commit` to write its audit entry in the same transaction."""
     track = await owned_track(runtime, track_id, did)
     keys = [
         key
@@ -128,10 +142,14 @@ async def delete_track(runtime: Runtime, track_id: int, did: str, session_id: st
             {
                 "did": did,
                 "rkey": track.rkey,
-                "published": track.atproto_uri is not None
-                or track.publish_state != PublishState.processing,
+                "published": not keep_record
+                and (
+                    track.atproto_uri is not None or track.publish_state != PublishState.processing
+                ),
                 "keys": keys,
                 "session_id": session_id,
             },
         )
+        if before_commit is not None:
+            before_commit(db)
         await db.commit()

@@ -13,6 +13,7 @@ from plyr.atproto.xrpc import PayloadTooLarge
 from plyr.auth.record_writes import pds_writes, write_problem
 from plyr.auth.sessions import SessionEnded, repo_for, session_for
 from plyr.db.models import ListItem, PublishState, Track, Upload, utcnow
+from plyr.jobs.queue import enqueue
 from plyr.jobs.registry import JobContext, PermanentJobError, job_handler
 from plyr.runtime import Runtime
 from plyr.social import sync
@@ -107,5 +108,13 @@ async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str
                 item.subject_uri, item.subject_cid = ref.uri, ref.cid
             # Likes, comments and lists waiting for this track's CID can be written now.
             await sync.track_published(db, track_id)
+            if settings.moderation_fingerprints:
+                # By kind: moderation sits above tracks (plyr.moderation.scanning).
+                await enqueue(
+                    db,
+                    "moderation.scan",
+                    {"track_id": track_id},
+                    dedupe_key=f"moderation.scan:{track_id}",
+                )
         await db.commit()
     return {"uri": ref.uri, "cid": ref.cid}

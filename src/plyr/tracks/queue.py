@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import PlayQueue, PublishState, Track, utcnow
+from plyr.db.visibility import track_listed
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
@@ -31,12 +32,18 @@ class StaleQueue(ServiceError):
         self.state = state
 
 
-async def _tracks(runtime: Runtime, ids: list[int]) -> list[Track]:
+async def _tracks(runtime: Runtime, ids: list[int], did: str) -> list[Track]:
+    """The queue's tracks that `did` may play: a taken-down track (or a hidden account's)
+    drops out of other listeners' queues on read; its artist keeps it."""
     if not ids:
         return []
     async with runtime.sessions() as db:
         rows = await db.execute(
-            select(Track).where(Track.id.in_(ids), Track.publish_state != PublishState.processing)
+            select(Track).where(
+                Track.id.in_(ids),
+                Track.publish_state != PublishState.processing,
+                or_(track_listed(), Track.artist_did == did),
+            )
         )
         found = {track.id: track for track in rows.scalars()}
     return [found[i] for i in ids if i in found]  # order kept; deleted tracks drop out
@@ -53,7 +60,7 @@ async def get_queue(runtime: Runtime, did: str) -> QueueState:
             row.current,
             row.position_ms,
         )
-    tracks = await _tracks(runtime, ids)
+    tracks = await _tracks(runtime, ids, did)
     return QueueState(revision, tracks, min(current, max(len(tracks) - 1, 0)), position)
 
 
@@ -69,7 +76,7 @@ async def put_queue(
     """Replace the queue if `revision` is still the latest; StaleQueue otherwise."""
     if len(track_ids) > MAX_QUEUE:
         raise ServiceError(422, "invalid_input", f"a queue holds at most {MAX_QUEUE} tracks")
-    tracks = await _tracks(runtime, track_ids)
+    tracks = await _tracks(runtime, track_ids, did)
     current = max(0, min(current, max(len(tracks) - 1, 0)))
     values = {
         "track_ids": [track.id for track in tracks],

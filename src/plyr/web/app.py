@@ -28,6 +28,7 @@ from plyr.web.shared.head import HeadAsGetMiddleware
 from plyr.web.shared.middleware import RequestIdMiddleware
 from plyr.web.shared.security import SecurityHeadersMiddleware
 from plyr.web.shared.templating import STATIC_DIR, templates
+from plyr.xrpc import router as xrpc_router
 
 log = logging.getLogger(__name__)
 
@@ -107,4 +108,5 @@ def create_app(
     app.include_router(api.router)
     app.include_router(media.router)
     app.include_router(pages.router)
+    app.include_router(xrpc_router)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from plyr.moderation import sensitive_labels
 from plyr.social import sensitive
 from plyr.web.shared.caller import Caller, CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
@@ -71,7 +72,7 @@ async def flag_sensitive_image(
     runtime: RuntimeDep, admin: AdminDep, _csrf: CsrfDep, body: FlagIn
 ) -> FlaggedImageOut:
     """Flag artwork: blurred for viewers who have not opted in, left out of link previews."""
-    row = await sensitive.flag(runtime, body.image, body.reason, by=admin.did)
+    row = await sensitive_labels.flag_image(runtime, body.image, body.reason, by=admin.did)
     return FlaggedImageOut.of(row)
 
 
@@ -87,5 +88,5 @@ async def unflag_sensitive_image(
     image: Annotated[str, Query(min_length=1, max_length=2048)],
 ) -> None:
     """Clear a flag (`?image=` as it was flagged)."""
-    if not await sensitive.unflag(runtime, image):
+    if not await sensitive_labels.unflag_image(runtime, image):
         raise ApiError(404, "not_found", "that image is not flagged")

@@ -68,7 +68,7 @@ class CommentEdit(BaseModel):
     text: Annotated[str, Field(max_length=MAX_TEXT * SLACK)]
 
 
-@router.get("/api/tracks/{track_id}/comments", responses=error_responses(401, 404, 422))
+@router.get("/api/tracks/{track_id}/comments", responses=error_responses(401, 404, 422, 451))
 async def track_comments(
     track_id: PathId, runtime: RuntimeDep, caller: OptionalCaller
 ) -> list[CommentOut]:

@@ -66,7 +66,7 @@ async def unlike_track(
     )
 
 
-@router.get("/api/tracks/{track_id}/likers", responses=error_responses(401, 404, 422))
+@router.get("/api/tracks/{track_id}/likers", responses=error_responses(401, 404, 422, 451))
 async def track_likers(
     track_id: PathId,
     runtime: RuntimeDep,
@@ -86,7 +86,7 @@ class SocialSummary(BaseModel):
     comments_allowed: bool
 
 
-@router.get("/api/tracks/{track_id}/social", responses=error_responses(401, 404, 422))
+@router.get("/api/tracks/{track_id}/social", responses=error_responses(401, 404, 422, 451))
 async def track_social(
     track_id: PathId, runtime: RuntimeDep, caller: OptionalCaller
 ) -> SocialSummary:

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from plyr.artists import find_artist
+from plyr.artists import find_artist, get_artist
 from plyr.db.models import ListType, MusicList
 from plyr.runtime import Runtime
 from plyr.social import likes, lists
 from plyr.social.lists import MAX_ITEMS
+from plyr.tracks.catalogue import listed_artist
 from plyr.web.api.bounds import SLACK
-from plyr.web.shared.caller import Caller, CallerDep, CsrfDep, OptionalCaller
+from plyr.web.shared.caller import Caller, CallerDep, CsrfDep, OptionalCaller, viewer_of
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
 from plyr.web.shared.form_stream import IMAGE_FORM, received_image
@@ -173,9 +174,14 @@ async def create_list(
     return await list_detail(runtime, row.id, caller)
 
 
-@router.get("/api/lists/{list_id}", responses=error_responses(401, 404, 422))
+@router.get("/api/lists/{list_id}", responses=error_responses(401, 404, 422, 451))
 async def get_list(list_id: PathId, runtime: RuntimeDep, caller: OptionalCaller) -> ListDetail:
-    """A list with its entries in order."""
+    """A list with its entries in order (451 when an operator hid its owner's account)."""
+    row = await lists.get_list(runtime, list_id)
+    owner = await get_artist(runtime, row.did)
+    if owner is not None:
+        viewer, admin = viewer_of(runtime, caller)
+        listed_artist(owner, viewer, admin=admin)
     return await list_detail(runtime, list_id, caller)
 
 

@@ -13,8 +13,9 @@ from plyr.db.models import Artist, Profile
 from plyr.runtime import Runtime
 from plyr.social import likes, profiles
 from plyr.social.profiles import MAX_BIO
+from plyr.tracks.catalogue import listed_artist
 from plyr.web.api.bounds import SLACK
-from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller
+from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller, viewer_of
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
 from plyr.web.shared.limits import limit_writes
@@ -42,10 +43,13 @@ class ProfileIn(BaseModel):
     bio: Annotated[str | None, Field(max_length=MAX_BIO * SLACK)] = None
 
 
-@router.get("/api/profile/{handle_or_did}", responses=error_responses(404, 422))
-async def get_profile(handle_or_did: str, runtime: RuntimeDep) -> ProfileOut:
-    """A user's bio, display name and avatar."""
-    artist = await find_artist(runtime, handle_or_did)
+@router.get("/api/profile/{handle_or_did}", responses=error_responses(401, 404, 422, 451))
+async def get_profile(
+    handle_or_did: str, runtime: RuntimeDep, caller: OptionalCaller
+) -> ProfileOut:
+    """A user's bio, display name and avatar (451 when an operator hid the account)."""
+    viewer, admin = viewer_of(runtime, caller)
+    artist = listed_artist(await find_artist(runtime, handle_or_did), viewer, admin=admin)
     return profile_out(runtime, artist, await profiles.get_profile(runtime, artist.did))
 
 
@@ -68,12 +72,17 @@ class LikedOut(BaseModel):
 @router.get(
     "/api/users/{handle}/liked",
     responses=error_responses(
-        401, 404, 422, described={404: "no such user, or they keep their liked tracks private"}
+        401,
+        404,
+        422,
+        451,
+        described={404: "no such user, or they keep their liked tracks private"},
     ),
 )
 async def liked_tracks(handle: str, runtime: RuntimeDep, caller: OptionalCaller) -> LikedOut:
     """A user's liked tracks, when they show them (you always see your own)."""
-    artist = await find_artist(runtime, handle)
+    viewer, admin = viewer_of(runtime, caller)
+    artist = listed_artist(await find_artist(runtime, handle), viewer, admin=admin)
     own = caller is not None and caller.did == artist.did
     if not own and not await likes.liked_page_visible(runtime, artist.did):
         raise ApiError(404, "liked_private", f"@{artist.handle} keeps their liked tracks private")

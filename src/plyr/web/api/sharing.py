@@ -26,6 +26,7 @@ _TRACK_PATH = re.compile(r"^/tracks/(\d+)/?$")
     responses=error_responses(
         404,
         422,
+        451,
         501,
         described={
             404: "not a track page of this plyr, or no such track",

@@ -14,7 +14,7 @@ from plyr.media.sniff import sniff_image
 from plyr.social.tags import tags_of
 from plyr.storage.artwork import store_artwork
 from plyr.tracks import catalogue, editing
-from plyr.web.shared.caller import CallerDep, CsrfDep
+from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller, viewer_of
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
 from plyr.web.shared.form_stream import IMAGE_FORM, received_image
@@ -25,9 +25,12 @@ from plyr.web.shared.views import TrackOut, track_out
 router = APIRouter(tags=["tracks"])
 
 
-@router.get("/api/tracks/{track_id}", responses=error_responses(404, 422))
-async def get_track(track_id: PathId, runtime: RuntimeDep) -> TrackOut:
-    track = await catalogue.get_track(runtime, track_id)
+@router.get("/api/tracks/{track_id}", responses=error_responses(401, 404, 422, 451))
+async def get_track(track_id: PathId, runtime: RuntimeDep, caller: OptionalCaller) -> TrackOut:
+    """One track. A track an operator took down answers 451 with the reason, except to its
+    artist and to the operators."""
+    viewer, admin = viewer_of(runtime, caller)
+    track = await catalogue.visible_track(runtime, track_id, viewer, admin=admin)
     return track_out(runtime, track, await tags_of(runtime, track_id))
 
 

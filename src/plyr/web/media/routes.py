@@ -12,13 +12,15 @@ from __future__ import annotations
 import mimetypes
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
 
+from plyr.db.models import Track
 from plyr.runtime import Runtime
 from plyr.social import lists
 from plyr.storage.base import validate_key
-from plyr.tracks.catalogue import get_track, playable_track
+from plyr.tracks.catalogue import Unavailable, playable_track, visible_track
 from plyr.web.media.serve import serve_object
-from plyr.web.shared.caller import OptionalCaller
+from plyr.web.shared.caller import Caller, OptionalCaller, viewer_of
 from plyr.web.shared.deps import RuntimeDep, get_runtime
 from plyr.web.shared.errors import ApiError
 from plyr.web.shared.params import PathId
@@ -68,8 +70,23 @@ async def media(key: str, request: Request) -> Response:
     return await serve_object(request, storage, key, content_type=content_type_for_key(key))
 
 
-def _viewer(caller: OptionalCaller) -> str | None:
-    return caller.did if caller is not None else None
+async def _playable(runtime: Runtime, track_id: int, caller: Caller | None) -> Track:
+    """The track's audio may go out: a taken-down track (or a hidden account's) is 451 with
+    the reason for everyone, its artist included, but the operators, who review it."""
+    viewer, admin = viewer_of(runtime, caller)
+    return await playable_track(runtime, track_id, viewer, admin=admin)
+
+
+def _unavailable(exc: Unavailable) -> Response:
+    """Audio answers a player, not a person: the status and one line saying why."""
+    return PlainTextResponse(f"{exc.message}\n", status_code=exc.status)
+
+
+def _marked(response: Response, track: Track) -> Response:
+    """An operator hearing a taken-down track is told so in a header."""
+    if track.taken_down_at is not None:
+        response.headers["X-Plyr-Taken-Down"] = "1"
+    return response
 
 
 @router.get("/audio/{track_id}")
@@ -77,10 +94,14 @@ def _viewer(caller: OptionalCaller) -> str | None:
 async def stream_audio(
     track_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> Response:
-    track = await playable_track(runtime, track_id, _viewer(caller))
+    try:
+        track = await _playable(runtime, track_id, caller)
+    except Unavailable as exc:
+        return _unavailable(exc)
     key = track.stream_key or track.original_key
     content_type = track.stream_content_type or "application/octet-stream"
-    return await serve_object(request, runtime.storage, key, content_type=content_type)
+    response = await serve_object(request, runtime.storage, key, content_type=content_type)
+    return _marked(response, track)
 
 
 @router.get("/audio/{track_id}/download")
@@ -89,23 +110,30 @@ async def download_audio(
     track_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> Response:
     """The original file as uploaded (for downloads and exports)."""
-    track = await playable_track(runtime, track_id, _viewer(caller))
+    try:
+        track = await _playable(runtime, track_id, caller)
+    except Unavailable as exc:
+        return _unavailable(exc)
     extension = track.original_key.rsplit(".", 1)[-1]
     info = await runtime.storage.stat(track.original_key)
     content_type = (info.content_type if info else None) or "application/octet-stream"
-    return await serve_object(
+    response = await serve_object(
         request,
         runtime.storage,
         track.original_key,
         content_type=content_type,
         download_name=f"{track.artist_name} - {track.title}.{extension}",
     )
+    return _marked(response, track)
 
 
 @router.get("/images/{track_id}")
 @router.get("/images/{track_id}/thumb")
-async def track_image(track_id: PathId, request: Request, runtime: RuntimeDep) -> Response:
-    track = await get_track(runtime, track_id)
+async def track_image(
+    track_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+) -> Response:
+    viewer, admin = viewer_of(runtime, caller)
+    track = await visible_track(runtime, track_id, viewer, admin=admin)
     return await _artwork(
         request, runtime, track.image_key, track.thumbnail_key, "this track has no artwork"
     )

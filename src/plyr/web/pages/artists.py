@@ -12,9 +12,9 @@ from plyr.artists import find_artist
 from plyr.db.models import Artist, ListType
 from plyr.runtime import Runtime
 from plyr.social import likes, lists, profiles
-from plyr.tracks.catalogue import published_track_count, published_tracks_page
+from plyr.tracks.catalogue import listed_artist, published_track_count, published_tracks_page
 from plyr.web.pages.common import row_extras
-from plyr.web.shared.caller import OptionalCaller
+from plyr.web.shared.caller import OptionalCaller, viewer_of
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.templating import render
 
@@ -45,7 +45,8 @@ async def artist_page(
 ) -> HTMLResponse:
     """An artist's profile, published tracks (a screenful at a time, `?before=` for older
     ones), albums, playlists and (if shown) likes."""
-    artist = await find_artist(runtime, handle_or_did)
+    viewer, admin = viewer_of(runtime, caller)
+    artist = listed_artist(await find_artist(runtime, handle_or_did), viewer, admin=admin)
     tracks, older = await published_tracks_page(
         runtime, artist.did, before=before, limit=ARTIST_PAGE_TRACKS
     )

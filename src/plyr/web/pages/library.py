@@ -11,8 +11,9 @@ from plyr.artists import find_artist
 from plyr.db.models import ListType
 from plyr.errors import ServiceError
 from plyr.social import likes, lists, tags
+from plyr.tracks.catalogue import listed_artist
 from plyr.web.pages.common import row_extras
-from plyr.web.shared.caller import BrowserDep, OptionalCaller
+from plyr.web.shared.caller import BrowserDep, OptionalCaller, viewer_of
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.templating import render
 
@@ -79,7 +80,8 @@ async def library(
 async def liked_page(
     handle: str, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> HTMLResponse:
-    artist = await find_artist(runtime, handle)
+    viewer, admin = viewer_of(runtime, caller)
+    artist = listed_artist(await find_artist(runtime, handle), viewer, admin=admin)
     own = caller is not None and caller.did == artist.did
     public = await likes.liked_page_visible(runtime, artist.did)
     if not own and not public:

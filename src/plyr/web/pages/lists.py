@@ -14,8 +14,9 @@ from plyr.db.models import ListType, MusicList
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.social import lists
+from plyr.tracks.catalogue import listed_artist
 from plyr.web.pages.common import clock, finish, is_htmx, row_extras
-from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep, OptionalCaller
+from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep, OptionalCaller, viewer_of
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.form_stream import received_image
 from plyr.web.shared.limits import limit_writes
@@ -41,6 +42,9 @@ async def _list_page(
     found = await lists.entries(runtime, list_id, published_only=not owner)
     tracks = [entry.track for entry in found if entry.track is not None]
     artist = await get_artist(runtime, row.did)
+    if artist is not None:  # a hidden account's lists are gone with it (451)
+        viewer, admin = viewer_of(runtime, caller)
+        listed_artist(artist, viewer, admin=admin)
     cover_url = thumb_url = None
     if row.image_key:
         cover_url = f"{runtime.settings.public_url}/lists/{row.id}/cover"

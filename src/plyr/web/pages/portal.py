@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from plyr.auth.sessions import COOKIE_NAME
 from plyr.errors import ServiceError
 from plyr.listening import stats
+from plyr.moderation import flags
 from plyr.runtime import Runtime
 from plyr.social import account, profiles
 from plyr.social.repair import repair_records
@@ -18,12 +19,14 @@ from plyr.tracks.catalogue import artist_tracks
 from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.params import PathId
 from plyr.web.shared.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 PORTAL_NOTICES = {
     "bio-saved": "your bio is saved; it is on its way to your pds.",
+    "appealed": "your reply is sent: the track is back in review.",
 }
 PORTAL_PROBLEMS = {
     "handle-mismatch": "that is not your handle, so nothing was deleted. type it exactly as shown.",
@@ -42,6 +45,9 @@ async def portal_context(
     return {
         "title": "my tracks",
         "tracks": await artist_tracks(runtime, caller.did, include_unpublished=True),
+        # Tracks under review or taken down, with why, and the one reply the artist may send.
+        "reviews": await flags.artist_flags(runtime, caller.did),
+        "max_appeal": flags.MAX_APPEAL,
         "bio": await profiles.get_bio(runtime, caller.did) or "",
         "max_bio": profiles.MAX_BIO_GRAPHEMES,
         "notice": notice,
@@ -92,6 +98,26 @@ async def save_bio(
         context["bio"] = bio
         return render(request, "portal.html", context, status_code=exc.status)
     return RedirectResponse("/portal?done=bio-saved", status_code=303)
+
+
+@router.post("/portal/flags/{flag_id}/appeal")
+async def appeal(
+    flag_id: PathId,
+    request: Request,
+    runtime: RuntimeDep,
+    caller: BrowserDep,
+    _csrf: CsrfDep,
+    text: Annotated[str, Form(max_length=flags.MAX_APPEAL * 2)] = "",
+) -> Response:
+    """The artist's one reply to a flag on their track: it goes back to the operators."""
+    await limit_writes(runtime, request, caller.did)
+    try:
+        await flags.appeal(runtime, flag_id, did=caller.did, text=text)
+    except ServiceError as exc:
+        context = await portal_context(runtime, caller, error=exc.message)
+        context["appeal_draft"] = {flag_id: text}
+        return render(request, "portal.html", context, status_code=exc.status)
+    return RedirectResponse("/portal?done=appealed", status_code=303)
 
 
 @router.post("/portal/repair")

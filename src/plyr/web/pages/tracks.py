@@ -12,7 +12,7 @@ from plyr.social.tags import tags_of
 from plyr.tracks import editing
 from plyr.tracks.catalogue import playable_track
 from plyr.web.pages.track_social import track_social
-from plyr.web.shared.caller import BrowserDep, CsrfDep, OptionalCaller
+from plyr.web.shared.caller import BrowserDep, CsrfDep, OptionalCaller, viewer_of
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.params import PathId
 from plyr.web.shared.templating import render
@@ -25,7 +25,9 @@ router = APIRouter(include_in_schema=False)
 async def track_page(
     track_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
 ) -> HTMLResponse:
-    track = await playable_track(runtime, track_id, caller.did if caller else None)
+    viewer, admin = viewer_of(runtime, caller)
+    # Its artist still sees a taken-down track's page, with the notice; listeners get 451.
+    track = await playable_track(runtime, track_id, viewer, admin=admin, owner_sees=True)
     owner = caller is not None and caller.did == track.artist_did
     view = track_out(runtime, track, await tags_of(runtime, track_id))
     return render(

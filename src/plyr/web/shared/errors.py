@@ -65,6 +65,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     415: "not a format plyr accepts",
     422: "the request is not valid (`details` says which field)",
     429: "too many requests; try again in a moment",
+    451: "an operator took it down or hid its account (`message` says why)",
     501: "not implemented",
     503: "a service plyr depends on did not answer; nothing changed",
 }

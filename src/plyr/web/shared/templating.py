@@ -63,8 +63,13 @@ def render(
     if caller is not None and runtime is not None:
         csrf = csrf_token(runtime.settings.secret_key_bytes(), caller.session.id)
     public_url = runtime.settings.public_url if runtime is not None else ""
+    # The header links operators (PLYR_ADMIN_DIDS) to the moderation queue.
+    operator = (
+        caller is not None and runtime is not None and caller.did in runtime.settings.admin_dids
+    )
     full = {
         "caller": caller,
+        "is_operator": operator,
         "csrf": csrf,
         "public_url": public_url,
         "prefs": prefs,

@@ -34,6 +34,9 @@ class TrackOut(BaseModel):
     uri: str | None
     cid: str | None
     created_at: str
+    # An operator took it down (only its artist and operators see such a track).
+    taken_down: bool = False
+    takedown_reason: str | None = None
 
 
 def track_out(runtime: Runtime, track: Track, tags: list[str]) -> TrackOut:
@@ -60,6 +63,8 @@ def track_out(runtime: Runtime, track: Track, tags: list[str]) -> TrackOut:
         uri=track.atproto_uri,
         cid=track.atproto_cid,
         created_at=track.created_at.isoformat(),
+        taken_down=track.taken_down_at is not None,
+        takedown_reason=track.takedown_reason if track.taken_down_at is not None else None,
     )
 
 

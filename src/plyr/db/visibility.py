@@ -1,0 +1,58 @@
+"""What listeners may meet: the one rule every listing, search and feed applies.
+
+A track an operator took down (`Track.taken_down_at`) and everything of an account an
+operator hid (`Artist.hidden_at`) leave public views; the rows stay, so a reversal brings
+them back unchanged. The clauses live here, below every domain package, so `tracks`,
+`social`, `listening` and `search` filter with the same SQL instead of scattered checks.
+
+The hidden-account test is `artist_did NOT IN (hidden accounts)`, uncorrelated: evaluated
+once per statement whatever the number of rows looked at, and the same SQL for every
+listing (no N+1 from Python).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import aliased
+
+from plyr.db.models import Artist, Track
+
+TAKEN_DOWN_MESSAGE = "this track is unavailable for legal reasons"
+HIDDEN_MESSAGE = "this account's content is not available on plyr"
+
+# One named alias, made once: a fresh anonymous alias per statement would miss
+# SQLAlchemy's compiled-statement cache every time.
+_HIDDEN = aliased(Artist, name="hidden_artists")
+
+
+def account_hidden(did_column: Any) -> ColumnElement[bool]:
+    """True for rows whose account (`did_column`, e.g. `Comment.did`) an operator hid."""
+    # Uncorrelated: the database reads the (few) hidden accounts once per statement, not
+    # once per row, which keeps whole-table rankings (top tracks of all time) as cheap as
+    # before. An alias of its own: in a query that already joins `artists`, the subquery's
+    # table would otherwise be correlated away (leaving it no FROM).
+    found: ColumnElement[bool] = did_column.in_(
+        select(_HIDDEN.did).where(_HIDDEN.hidden_at.is_not(None))
+    )
+    return found
+
+
+def account_listed(did_column: Any) -> ColumnElement[bool]:
+    return ~account_hidden(did_column)
+
+
+def track_listed() -> ColumnElement[bool]:
+    """A track listeners may meet: not taken down, and its account not hidden."""
+    return and_(Track.taken_down_at.is_(None), account_listed(Track.artist_did))
+
+
+def unavailable_reason(track: Track, artist: Artist | None) -> str | None:
+    """Why a (loaded) track is out of public views, or None when it is not."""
+    if track.taken_down_at is not None:
+        reason = (track.takedown_reason or "").strip()
+        return f"{TAKEN_DOWN_MESSAGE}: {reason}" if reason else TAKEN_DOWN_MESSAGE
+    if artist is not None and artist.hidden_at is not None:
+        return HIDDEN_MESSAGE
+    return None
