@@ -25,6 +25,7 @@ from plyr.atproto.devnet import Network
 from plyr.config import Settings
 from plyr.db import migrate
 from plyr.db.models import Like, Track
+from plyr.moderation import labeler
 from plyr.runtime import Runtime
 from tests.conftest import devnet_settings, make_settings
 from tests.support.audio import make_audio
@@ -334,3 +335,31 @@ async def test_the_snapshot_holds_committed_writes_still_in_the_log(tmp_path: Pa
     finally:
         snapshot.close()
     assert titles == {1: "only in the log", 2: "Karma Police"}
+
+
+async def test_the_labelers_key_and_identity_come_back(tmp_path: Path) -> None:
+    """Without labeler.key (and the devnet identity) a restored plyr would make a new key that
+    the labeler's DID document does not name: both are backed up and restored, 0600."""
+    data_dir, _ = await catalogue_folder(tmp_path)
+    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{data_dir / 'plyr.db'}")
+    key = labeler.signing_key(settings)
+    state = labeler.DevnetState(
+        "did:plc:labelerbackup", "labeler.test", "pw", "11" * 32, "http://pds", "http://plc"
+    )
+    labeler.write_devnet_state(settings, state)
+    folder = tmp_path / "backup"
+    assert (
+        await run_plyr("backup", str(folder), env=plyr_env(data_dir), cwd=tmp_path)
+    ).returncode == 0
+    names = {entry["file"] for entry in json.loads((folder / "manifest.json").read_text())["keys"]}
+    assert {f"keys/{labeler.LABELER_KEY_FILE}", f"keys/{labeler.DEVNET_STATE_FILE}"} <= names
+    shutil.rmtree(data_dir)
+
+    run = await run_plyr("restore", str(folder), env=plyr_env(data_dir), cwd=tmp_path)
+
+    assert run.returncode == 0, run
+    for name in (labeler.LABELER_KEY_FILE, labeler.DEVNET_STATE_FILE):
+        assert stat.S_IMODE((data_dir / name).stat().st_mode) == 0o600
+    assert labeler.read_devnet_state(settings) == state
+    labeler._keys.clear()  # the cache would answer without reading the restored file
+    assert labeler.signing_key(settings).public_key == key.public_key

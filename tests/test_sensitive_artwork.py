@@ -17,7 +17,8 @@ from playwright.async_api import Browser
 from sqlalchemy import select
 
 from plyr.atproto.devnet import Network
-from plyr.db.models import SensitiveImage, Track
+from plyr.db.models import Job, JobStatus, SensitiveImage, Track
+from plyr.moderation import audit
 from plyr.social import sensitive
 from tests.conftest import devnet_settings
 from tests.support.audio import make_audio, make_image
@@ -141,6 +142,19 @@ async def test_only_admins_use_the_admin_api(
         assert (await db.scalars(select(SensitiveImage))).all() == []
 
 
+async def test_publishing_runs_the_relabel_job(plyr: PlyrServer, track: Track) -> None:
+    """A new record version is handed to moderation (labels follow the CID, flagged artwork
+    is labelled: tests/moderation/test_relabel.py); the worker knows the kind."""
+    async with asyncio.timeout(30):
+        while True:
+            async with plyr.runtime.sessions() as db:
+                jobs = (await db.scalars(select(Job).where(Job.kind == "moderation.relabel"))).all()
+            ran = [job for job in jobs if job.payload == {"track_id": track.id}]
+            if ran and all(job.status == JobStatus.succeeded for job in ran):
+                break
+            await asyncio.sleep(0.1)
+
+
 async def test_flagged_artwork_is_blurred_until_the_viewer_opts_in(
     plyr: PlyrServer, alice: SignedIn, bob: SignedIn, track: Track
 ) -> None:
@@ -186,6 +200,13 @@ async def test_flagged_artwork_is_blurred_until_the_viewer_opts_in(
     html = await track_page(plyr, track.id)
     assert not blurred(html)
     assert f'<meta property="og:image" content="{public_image}">' in html
+    # Both decisions are in the audit log, under the admin's DID.
+    logged = await audit.entries(plyr.runtime, subject=f"image:{track.image_key}")
+    assert [(entry.action, entry.actor) for entry in logged[:2]] == [
+        ("image.unflag", alice.did),
+        ("image.flag", alice.did),
+    ]
+    assert logged[1].detail["reason"] == "gore"
 
 
 async def test_operators_flag_from_the_command_line(
@@ -220,3 +241,8 @@ async def test_operators_flag_from_the_command_line(
     assert "is not flagged" in out
     await sensitive.refresh(plyr.runtime)
     assert not blurred(await track_page(plyr, track.id))
+    logged = await audit.entries(plyr.runtime, subject=f"image:{key}")
+    assert [(entry.action, entry.actor) for entry in logged[:2]] == [
+        ("image.unflag", "cli"),
+        ("image.flag", "cli"),
+    ]

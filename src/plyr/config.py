@@ -155,6 +155,17 @@ class Settings(BaseSettings):
         description="the labeler's #atproto_label signing key (hex, secp256k1); "
         "generated into <data>/labeler.key",
     )
+    labeler_streams_per_address: int = Field(
+        default=20, ge=1, description="subscribeLabels connections one client address may hold"
+    )
+    labeler_streams_max: int = Field(
+        default=1000, ge=1, description="subscribeLabels connections this process serves at once"
+    )
+    labeler_stream_backlog: int = Field(
+        default=5000,
+        ge=1,
+        description="labels a subscribeLabels client may fall behind before it is disconnected",
+    )
 
     metrics_token: SecretStr | None = Field(
         default=None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from plyr.listening import scrobble
-from plyr.moderation import scanning
+from plyr.moderation import relabel, scanning
 from plyr.social import indexing, sync
 from plyr.tracks import deleting, processing, publishing
 
@@ -20,4 +20,5 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     scrobble,  # teal.scrobble
     indexing,  # firehose indexers of likes, comments, lists, profiles
     scanning,  # moderation.scan, moderation.scan_works, moderation.backfill
+    relabel,  # moderation.relabel, moderation.sensitive_backfill
 )

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from plyr.media.fingerprint import Fingerprint, parse_fingerprint_file
-from plyr.moderation.acoustid import AcoustIdMatcher
+from plyr.moderation.acoustid import AcoustIdMatcher, MatcherRejected
 from plyr.moderation.matching import ExternalWork, MatcherUnavailable, MatchRange
 
 ANSWER = {
@@ -122,8 +122,8 @@ async def test_exclude_and_min_score(service: AcoustIdStandIn) -> None:
 @pytest.mark.parametrize(
     ("status", "body", "message"),
     [
-        (400, {"status": "error", "error": {"code": 4, "message": "invalid API key"}}, "invalid"),
         (200, {"status": "error", "error": {"code": 14, "message": "rate limit"}}, "rate limit"),
+        (429, {"status": "error", "error": {"code": 14, "message": "rate limit"}}, "rate limit"),
         (503, b"<html>down for maintenance</html>", "answered 503"),
         (200, {"status": "ok"}, "without results"),
     ],
@@ -134,6 +134,15 @@ async def test_service_errors_are_transient(
     service.status, service.body = status, body
     async with httpx.AsyncClient() as http:
         with pytest.raises(MatcherUnavailable, match=message):
+            await AcoustIdMatcher(http, service.url, "k").find(FP, min_score=1)
+
+
+async def test_a_refused_request_is_permanent(service: AcoustIdStandIn) -> None:
+    """A 4xx (a bad key) is the request's fault: retrying it can't help."""
+    service.status = 400
+    service.body = {"status": "error", "error": {"code": 4, "message": "invalid API key"}}
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(MatcherRejected, match="invalid API key"):
             await AcoustIdMatcher(http, service.url, "k").find(FP, min_score=1)
 
 

@@ -271,7 +271,7 @@ async def test_the_artist_appeals_once_and_the_flag_returns_to_the_queue(world: 
     before = await world.events()
 
     for did, text, status in (
-        (ALICE, "not yours to appeal", 403),
+        (ALICE, "not yours to appeal", 404),  # as an unknown flag: no probing of ids
         (BOB, "   ", 422),
         (BOB, "x" * 2001, 422),
     ):

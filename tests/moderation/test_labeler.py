@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -116,6 +119,8 @@ async def test_the_service_record_is_in_the_repository_and_valid(
     record = response.json()["value"]
     policies = record["policies"]
     assert policies["labelValues"] == ["copyright-violation", "takedown", "sensitive-artwork"]
+    # Hidden accounts are labelled on their DID: the record says accounts are subjects too.
+    assert record["subjectTypes"] == ["record", "account"]
     definitions = {item["identifier"]: item for item in policies["labelValueDefinitions"]}
     assert set(definitions) == set(policies["labelValues"])
     for definition in definitions.values():
@@ -223,3 +228,64 @@ async def test_the_plc_op_command_adds_the_labeler_to_a_did(
 
 def labeler_settings_for(data_dir: Path) -> Settings:
     return Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+
+
+KEY_RACE = """
+import sys, time
+from pathlib import Path
+from plyr.config import Settings
+from plyr.moderation import labeler
+root, base, rounds = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+for round_ in range(rounds):
+    while time.time() < base + round_ * 0.25:
+        time.sleep(0.0005)
+    settings = Settings(_env_file=None, data_dir=root / str(round_), secret_key="x")
+    labeler._keys.clear()
+    try:
+        print(round_, labeler.signing_key(settings).did_key(), flush=True)
+    except labeler.LabelerError as exc:
+        print(round_, "error:", exc, flush=True)
+"""
+
+
+def test_processes_starting_together_share_one_key(tmp_path: Path) -> None:
+    """Processes (the server, the CLI, a worker) that start together on a fresh data folder:
+    the first to create labeler.key wins; none reads a half-written key ("not a hex key")
+    or signs with a key of its own."""
+    rounds, processes = 16, 6
+    base = time.time() + 10  # every process has imported plyr by then
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-c", KEY_RACE, str(tmp_path), str(base), str(rounds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    seen: dict[int, set[str]] = {round_: set() for round_ in range(rounds)}
+    for process in running:
+        out, _ = process.communicate(timeout=120)
+        assert process.returncode == 0
+        for line in out.splitlines():
+            round_, key = line.split(" ", 1)
+            seen[int(round_)].add(key)
+    for round_, keys in seen.items():
+        assert len(keys) == 1, (round_, keys)
+        assert next(iter(keys)).startswith("did:key:"), keys
+        folder = tmp_path / str(round_)
+        assert [path.name for path in folder.iterdir()] == [labeler.LABELER_KEY_FILE]
+        assert stat.S_IMODE((folder / labeler.LABELER_KEY_FILE).stat().st_mode) == 0o600
+
+
+def test_a_leftover_temporary_state_file_does_not_leak_its_mode(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", secret_key="x")  # type: ignore[call-arg]
+    settings.ensure_data_dir()
+    leftover = labeler.devnet_state_path(settings).with_suffix(".tmp")
+    leftover.write_text("half of an earlier write")
+    leftover.chmod(0o644)
+    state = labeler.DevnetState("did:plc:x", "l.test", "pw", "11" * 32, "http://p", "http://c")
+
+    labeler.write_devnet_state(settings, state)
+
+    assert stat.S_IMODE(labeler.devnet_state_path(settings).stat().st_mode) == 0o600
+    assert labeler.read_devnet_state(settings) == state

@@ -16,6 +16,7 @@ import pytest
 from playwright.async_api import Browser
 
 from plyr.atproto.devnet import Network
+from plyr.db.models import Job, JobStatus
 from tests.conftest import devnet_settings
 from tests.support.databases import clear_tables
 from tests.support.music import piece, write
@@ -59,6 +60,28 @@ async def setup(
             track = await upload_published(http, song, title="my song")
         yield Setup(plyr, alice, bob, folder, int(track["id"]))
     await clear_tables(plyr.runtime.engine)
+
+
+ARTIST_FLAG_KEYS = {
+    "id",
+    "status",
+    "score",
+    "ranges",
+    "track",
+    "matched_title",
+    "matched_artist",
+    "matched_rights_holder",
+    "appeal_text",
+    "appealed_at",
+    "created_at",
+}
+
+
+async def _job(setup: Setup, job_id: int) -> Job:
+    async with setup.plyr.runtime.sessions() as db:
+        job = await db.get(Job, job_id)
+    assert job is not None
+    return job
 
 
 async def _state(setup: Setup) -> tuple[Any, Any]:
@@ -174,6 +197,22 @@ async def test_decisions_the_appeal_and_the_audit_log(setup: Setup) -> None:
     async with setup.bob.client(setup.plyr) as bob:
         [mine] = (await bob.get("/api/me/flags")).json()
         assert (mine["id"], mine["status"]) == (setup.flag_id, "violation")
+        # The artist's view: nothing of the operators (DIDs, notes) nor the work's file.
+        assert set(mine) == ARTIST_FLAG_KEYS
+        assert set(mine["track"]) == {
+            "id",
+            "title",
+            "duration_seconds",
+            "taken_down",
+            "takedown_reason",
+        }
+        assert (mine["matched_title"], mine["matched_artist"], mine["matched_rights_holder"]) == (
+            "the known song",
+            "famous band",
+            "label",
+        )
+        for secret in (setup.alice.did, "a plain copy", "known.flac"):
+            assert secret not in str(mine), secret
         too_long = await bob.post(
             f"/api/me/flags/{setup.flag_id}/appeal", json={"text": "x" * 2001}
         )
@@ -184,11 +223,15 @@ async def test_decisions_the_appeal_and_the_audit_log(setup: Setup) -> None:
         assert appealed.status_code == 200, appealed.text
         assert appealed.json()["status"] == "open"
         assert appealed.json()["appeal_text"] == "I wrote it myself"
+        assert set(appealed.json()) == ARTIST_FLAG_KEYS
+        assert setup.alice.did not in appealed.text
         again = await bob.post(f"/api/me/flags/{setup.flag_id}/appeal", json={"text": "again"})
         assert again.status_code == 409
     async with setup.alice.client(setup.plyr) as admin:
         not_hers = await admin.post(f"/api/me/flags/{setup.flag_id}/appeal", json={"text": "hi"})
-        assert not_hers.status_code == 403
+        unknown = await admin.post("/api/me/flags/999999999/appeal", json={"text": "hi"})
+        assert not_hers.status_code == unknown.status_code == 404  # no probing of ids
+        assert not_hers.json()["error"]["message"] == unknown.json()["error"]["message"]
         assert (await admin.get("/api/me/flags")).json() == []
 
         cleared = await admin.post(
@@ -222,11 +265,39 @@ async def test_decisions_the_appeal_and_the_audit_log(setup: Setup) -> None:
         ).json()
         assert [e["action"] for e in reversed(track_log)] == ["track.takedown", "track.restore"]
 
+        # The backfill is a job (it enqueues the scans): the request returns at once.
         backfill = await admin.post("/api/admin/moderation/backfill")
-        assert backfill.status_code == 200
-        assert backfill.json() == {"enqueued": 0}  # every published track has its fingerprint
+        assert backfill.status_code == 202, backfill.text
+        job_id = backfill.json()["job_id"]
+        async with asyncio.timeout(30):
+            while True:
+                job = await _job(setup, job_id)
+                if job.status == JobStatus.succeeded:
+                    break
+                await asyncio.sleep(0.1)
+        assert job.result == {"enqueued": 0}  # every published track has its fingerprint
+        [requested] = (
+            await admin.get("/api/admin/moderation/audit", params={"subject": "tracks"})
+        ).json()[-1:]
+        assert (requested["action"], requested["actor"]) == (
+            "scan.backfill_requested",
+            setup.alice.did,
+        )
 
         gone = await admin.delete(f"{REFERENCES}/{setup.work_id}")
         assert gone.status_code == 204
         assert (await admin.get(flag_path)).status_code == 404  # its flags went with it
         assert (await admin.get(REFERENCES)).json()["total"] == 0
+
+
+async def test_appeals_share_the_write_rate_limit(setup: Setup) -> None:
+    """Last in the module: it spends bob's budget of writes."""
+    budget = setup.plyr.settings.rate_limit_writes_per_minute
+    statuses: list[int] = []
+    async with setup.bob.client(setup.plyr) as bob:
+        # A window may turn over once meanwhile: two budgets and a bit are always enough.
+        while 429 not in statuses and len(statuses) <= 2 * budget + 2:
+            sent = await bob.post("/api/me/flags/999999999/appeal", json={"text": "hi"})
+            statuses.append(sent.status_code)
+    assert set(statuses) == {404, 429}
+    assert statuses[-1] == 429

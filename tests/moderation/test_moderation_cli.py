@@ -22,7 +22,7 @@ from plyr.db.models import (
     Track,
 )
 from plyr.media.fingerprint import fingerprint_file
-from plyr.moderation.scanning import SCAN, SCAN_WORKS, open_flag
+from plyr.moderation.scanning import BACKFILL, SCAN, SCAN_WORKS, open_flag
 from plyr.runtime import Runtime
 from tests.conftest import make_settings
 from tests.support.cli import Run, plyr_env, run_plyr
@@ -251,8 +251,17 @@ async def test_listing_and_deciding_flags(cli_runtime: Runtime) -> None:
     ]
     assert all(line.split()[2] in ("cli", "system") for line in log.lines)
 
+    # The backfill is a job (a worker enqueues the scans): the command returns at once.
     backfill = await plyr(runtime, "backfill")
     assert backfill.returncode == 0, backfill
-    assert backfill.lines == ["enqueued 2 scans"]
+    async with runtime.sessions() as db:
+        job_id = await db.scalar(select(Job.id).where(Job.kind == BACKFILL))
+        assert await db.scalar(select(func.count()).select_from(Job).where(Job.kind == SCAN)) == 0
+    assert backfill.lines == [f"enqueued the backfill (job {job_id}): a worker enqueues the scans"]
+    again = await plyr(runtime, "backfill")
+    assert again.lines == [f"a backfill is already waiting (job {job_id})"]
+    now = await plyr(runtime, "backfill", "--now")
+    assert now.returncode == 0, now
+    assert now.lines == ["enqueued 2 scans"]
     async with runtime.sessions() as db:
         assert await db.scalar(select(func.count()).select_from(Job).where(Job.kind == SCAN)) == 2

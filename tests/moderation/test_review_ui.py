@@ -189,14 +189,14 @@ async def test_review_flow_in_chromium(
     await later.click()
     now = await positions(page)
     assert now == pytest.approx((9.0, 7.0), abs=0.6), now
-    assert await page.evaluate("document.getElementById('audio-flagged').paused")
+    await page.wait_for_function("document.getElementById('audio-flagged').paused")
     earlier = page.locator("section[aria-labelledby=flagged-heading]").get_by_role(
         "button", name="play from 0:04 / 0:02"
     )
     await earlier.click()
     now = await positions(page)
     assert now == pytest.approx((4.0, 2.0), abs=0.6), now
-    assert await page.evaluate("document.getElementById('audio-matched').paused")
+    await page.wait_for_function("document.getElementById('audio-matched').paused")
     await page.evaluate("document.querySelectorAll('audio').forEach(a => a.pause())")
     await shot(page, "flag-1280")
 
@@ -269,7 +269,11 @@ async def test_review_flow_in_chromium(
     )
     tide_item = portal.locator(f"[data-review='{ids['tide']}']")
     await expect(tide_item).to_contain_text("under review: sounds like “Tidal Hymn”")
-    await expect(tide_item).to_contain_text("(score 40)")
+    await expect(tide_item).to_contain_text("by The Estuaries (Saltmarsh Records) (score 40)")
+    # Nothing of the operators: their DIDs, their notes, the work's file.
+    reviews = portal.locator("[data-reviews]")
+    for secret in (alice.did, "tidal-hymn.mp3"):
+        await expect(reviews).not_to_contain_text(secret)
     await expect(portal.locator(f"[data-review='{ids['moon']}']")).to_have_count(0)  # cleared
     listed = portal.locator(".track-row", has_text="night swim")
     await expect(listed.locator(".state")).to_have_text("taken down")
@@ -312,7 +316,7 @@ async def test_review_flow_in_chromium(
             data={"text": "not my track", "csrf_token": alice.csrf},
             headers={"Accept": "text/html"},
         )
-        assert not_hers.status_code == 403
+        assert not_hers.status_code == 404  # as an unknown flag: no probing of ids
     swim = await flag_row(plyr, ids["swim"])
     assert swim.status == FlagStatus.open
     assert swim.appeal_text == "I recorded this in 2019; the estuaries sampled me."

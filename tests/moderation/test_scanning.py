@@ -31,6 +31,7 @@ from plyr.db.models import (
     TrackFingerprint,
 )
 from plyr.jobs.queue import enqueue
+from plyr.jobs.registry import PermanentJobError
 from plyr.media.fingerprint import fingerprint_file
 from plyr.moderation import audit, flags, references, scanning
 from plyr.moderation.flags import FlagView
@@ -247,10 +248,11 @@ async def test_the_backfill_fingerprints_tracks_without_one(catalogue: Catalogue
             delete(TrackFingerprint).where(TrackFingerprint.track_id == catalogue.distinct)
         )
         await db.commit()
-    async with runtime.sessions() as db:  # the job, as a timer or an operator would start it
-        backfill = await enqueue(db, scanning.BACKFILL)
-        await db.commit()
-        backfill_id = backfill.id
+    # A worker starting (after an upgrade, say) sees the track without one and enqueues the job.
+    assert await scanning.backfill_on_start(runtime) is True
+    async with runtime.sessions() as db:
+        backfill_id = await db.scalar(select(Job.id).where(Job.kind == scanning.BACKFILL))
+    assert backfill_id is not None
     await catalogue.settle()
     async with runtime.sessions() as db:
         assert await db.get(TrackFingerprint, catalogue.distinct) is not None
@@ -258,6 +260,7 @@ async def test_the_backfill_fingerprints_tracks_without_one(catalogue: Catalogue
         assert done is not None
         assert done.result == {"enqueued": 1}
     assert await scanning.enqueue_backfill(runtime) == 0
+    assert await scanning.backfill_on_start(runtime) is False  # nothing left: nothing enqueued
 
 
 async def test_undecodable_audio_fails_the_scan_at_once(catalogue: Catalogue) -> None:
@@ -368,3 +371,65 @@ async def test_the_web_service_matcher_flags_what_it_knows(catalogue: Catalogue)
     assert not flag.matched_work.has_audio
     # The local index still matches the reference works and plyr's own tracks beside it.
     assert flag.matched_track is None
+
+
+async def test_a_failing_web_service_loses_no_local_match(catalogue: Catalogue) -> None:
+    """The local flags are committed before the service's error is raised: a transient
+    one (the job retries) or a refusal (a bad key: permanent, not retried)."""
+    fake = _FakeAcoustId()
+    settings = catalogue.plyr.settings.model_copy(
+        update={
+            "moderation_matcher": "acoustid",
+            "acoustid_url": fake.url,
+            "acoustid_api_key": SecretStr("bad-key"),
+        }
+    )
+    runtime = Runtime.open(settings)
+    copy = next(iter(catalogue.copies.values()))
+    try:
+        for status, reply, error in (
+            (503, b'{"status": "error", "error": {"message": "busy"}}', MatcherUnavailable),
+            (400, b'{"status": "error", "error": {"message": "invalid API key"}}', None),
+        ):
+            async with runtime.sessions() as db:
+                await db.execute(delete(ModerationFlag).where(ModerationFlag.track_id == copy))
+                await db.commit()
+            fake.status, fake.reply = status, reply
+            with pytest.raises(error or PermanentJobError) as failed:
+                await scanning.scan_track(runtime, copy)
+            if error is None:
+                assert "invalid API key" in str(failed.value)
+            found = await catalogue.flags_of(copy)
+            matched = {f.matched_track.id for f in found if f.matched_track is not None}
+            assert catalogue.original in matched, status  # alice's own copy matches too
+    finally:
+        await runtime.close()
+        fake.httpd.shutdown()
+
+
+async def test_audio_gone_from_storage_fails_the_scan_at_once(catalogue: Catalogue) -> None:
+    runtime = catalogue.plyr.runtime
+    async with runtime.sessions() as db:
+        source = await db.get(Track, catalogue.distinct)
+        assert source is not None
+        gone = Track(
+            artist_did=source.artist_did,
+            title="gone",
+            artist_name="bob",
+            file_type="mp3",
+            duration_seconds=30,
+            content_hash="e" * 64,
+            original_key="audio/ee/gone.mp3",
+            rkey="3kgonegonegone",
+            publish_state=source.publish_state,
+        )
+        db.add(gone)
+        await db.commit()
+        gone_id = gone.id
+    try:
+        with pytest.raises(PermanentJobError, match="no audio in storage"):
+            await scanning.scan_track(runtime, gone_id)
+    finally:
+        async with runtime.sessions() as db:
+            await db.delete(await db.get(Track, gone_id))
+            await db.commit()

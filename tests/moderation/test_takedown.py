@@ -387,8 +387,12 @@ async def test_operators_take_down_and_restore_from_the_command_line(
     plyr: PlyrServer, bob: SignedIn, catalogue: Catalogue
 ) -> None:
     track_id = catalogue.other["id"]
+    async with plyr.runtime.sessions() as db:
+        uri = await db.scalar(select(Track.atproto_uri).where(Track.id == track_id))
+    assert uri is not None
+    # Named by its at:// URI, as delete-track accepts (and an id or URL below).
     code, out = await asyncio.to_thread(
-        run_cli, plyr, "admin", "takedown", str(track_id), "--reason", "a complaint"
+        run_cli, plyr, "admin", "takedown", uri, "--reason", "a complaint"
     )
     assert code == 0, out
     assert f"took down track {track_id}" in out

@@ -47,10 +47,10 @@ def unique_handle(prefix: str = "labeler") -> str:
 
 
 async def serve_labeler(
-    atproto_net: Network, db_url: str, folder: Path
+    atproto_net: Network, db_url: str, folder: Path, **overrides: object
 ) -> AsyncIterator[PlyrServer]:
     """A plyr whose labeler identity exists on the local network and names its URL."""
-    settings = devnet_settings(folder, db_url, atproto_net, jobs_enabled=False)
+    settings = devnet_settings(folder, db_url, atproto_net, jobs_enabled=False, **overrides)
     state = await ensure_devnet_labeler(
         settings, pds_url=atproto_net.pds_url, plc_url=atproto_net.plc_url, handle=unique_handle()
     )

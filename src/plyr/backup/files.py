@@ -19,7 +19,11 @@ MANIFEST = "manifest.json"
 DATABASE = "plyr.db"
 KEYS_DIR = "keys"
 MEDIA_DIR = "media"
-KEY_FILES = (SECRET_KEY_FILE, KEY_FILE)
+# The labeler's key and (development network) its identity, as plyr.moderation.labeler names
+# them (a sibling package this one may not import): a restore without them makes a new key
+# the labeler's DID document does not name.
+LABELER_KEY_FILES = ("labeler.key", "labeler-devnet.json")
+KEY_FILES = (SECRET_KEY_FILE, KEY_FILE, *LABELER_KEY_FILES)
 CHUNK = 1024 * 1024
 PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
 

@@ -4,17 +4,14 @@ domain functions as the admin API (`plyr.moderation`), audited with the actor "c
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from plyr.cli.common import die, load_settings
+from plyr.cli.common import run_service
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from plyr.runtime import Runtime
 
 admin_app = typer.Typer(
@@ -24,34 +21,11 @@ admin_app = typer.Typer(
 ACTOR = "cli"
 
 
-def _run(action: Callable[[Runtime], Awaitable[Any]]) -> Any:
-    """Run one action against the configured database; a ServiceError is one line, exit 1."""
-    from plyr.errors import ServiceError
-    from plyr.runtime import Runtime
+async def _track_id(runtime: Runtime, ref: str) -> int:
+    """The track a ref names: its id, its /tracks/ID URL or its at:// URI (as delete-track)."""
+    from plyr.moderation.admin import find_track
 
-    settings = load_settings()
-
-    async def run() -> Any:
-        runtime = Runtime.open(settings)
-        try:
-            return await action(runtime)
-        finally:
-            await runtime.close()
-
-    try:
-        return asyncio.run(run())
-    except ServiceError as exc:
-        die(exc.message)
-
-
-def _track_id(runtime: Runtime, ref: str) -> int:
-    from plyr.errors import ServiceError
-    from plyr.moderation.admin import parse_ref
-
-    kind, value = parse_ref(runtime, ref)
-    if kind != "id":
-        raise ServiceError(422, "invalid_input", "name the track by its id or URL")
-    return int(value)
+    return (await find_track(runtime, ref)).id
 
 
 @admin_app.command("delete-track")
@@ -66,7 +40,9 @@ def delete_track(
     artist's PDS where plyr holds their session (otherwise the report says what remains)."""
     from plyr.moderation import admin
 
-    report = _run(lambda runtime: admin.delete_track(runtime, track, actor=ACTOR, dry_run=dry_run))
+    report = run_service(
+        lambda runtime: admin.delete_track(runtime, track, actor=ACTOR, dry_run=dry_run)
+    )
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
         return
@@ -76,7 +52,7 @@ def delete_track(
 
 @admin_app.command("takedown")
 def takedown(
-    track: Annotated[str, typer.Argument(help="the track's id or /tracks/ID URL")],
+    track: Annotated[str, typer.Argument(help="the track's id, its /tracks/ID URL or at:// URI")],
     reason: Annotated[str, typer.Option("--reason", help="why; the artist and listeners see it")],
 ) -> None:
     """Take a track down: it leaves every listing and queue, its audio answers 451; its
@@ -84,24 +60,25 @@ def takedown(
     from plyr.moderation import takedown as moderation
 
     async def act(runtime: Runtime) -> Any:
-        track_id = _track_id(runtime, track)
+        track_id = await _track_id(runtime, track)
         return await moderation.take_down_track(runtime, track_id, reason=reason, actor=ACTOR)
 
-    row = _run(act)
+    row = run_service(act)
     typer.echo(f"took down track {row.id} ({row.title}): {row.takedown_reason}")
 
 
 @admin_app.command("restore")
 def restore(
-    track: Annotated[str, typer.Argument(help="the track's id or /tracks/ID URL")],
+    track: Annotated[str, typer.Argument(help="the track's id, its /tracks/ID URL or at:// URI")],
 ) -> None:
     """Reverse a takedown: the track is back everywhere; its labels are negated."""
     from plyr.moderation import takedown as moderation
 
     async def act(runtime: Runtime) -> Any:
-        return await moderation.restore_track(runtime, _track_id(runtime, track), actor=ACTOR)
+        track_id = await _track_id(runtime, track)
+        return await moderation.restore_track(runtime, track_id, actor=ACTOR)
 
-    row = _run(act)
+    row = run_service(act)
     typer.echo(f"restored track {row.id} ({row.title})")
 
 
@@ -114,7 +91,7 @@ def hide_account(
     its records stay in its PDS."""
     from plyr.moderation import takedown as moderation
 
-    artist = _run(
+    artist = run_service(
         lambda runtime: moderation.hide_account(runtime, account, reason=reason, actor=ACTOR)
     )
     typer.echo(f"hid @{artist.handle} ({artist.did})")
@@ -127,5 +104,5 @@ def unhide_account(
     """Show a hidden account's content again."""
     from plyr.moderation import takedown as moderation
 
-    artist = _run(lambda runtime: moderation.unhide_account(runtime, account, actor=ACTOR))
+    artist = run_service(lambda runtime: moderation.unhide_account(runtime, account, actor=ACTOR))
     typer.echo(f"showing @{artist.handle} ({artist.did}) again")

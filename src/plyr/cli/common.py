@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
 
 from plyr.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from plyr.runtime import Runtime
 
 
 def die(message: str) -> NoReturn:
@@ -59,3 +64,24 @@ def upgrade_database(settings: Settings) -> None:
         from plyr.preflight import _describe_db_error
 
         die(_describe_db_error(settings.effective_database_url, exc))
+
+
+def run_service(action: Callable[[Runtime], Awaitable[Any]]) -> Any:
+    """Run one domain action against the configured database and storage; its ServiceError
+    (a refusal the user can act on) is one line and exit code 1."""
+    from plyr.errors import ServiceError
+    from plyr.runtime import Runtime
+
+    settings = load_settings()
+
+    async def run() -> Any:
+        runtime = Runtime.open(settings)
+        try:
+            return await action(runtime)
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(run())
+    except ServiceError as exc:
+        die(exc.message)

@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from plyr.cli import moderation_review
-from plyr.cli.common import die, load_settings
+from plyr.cli.common import die, run_service
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-    from plyr.runtime import Runtime
+    pass
 
 moderation_app = typer.Typer(help="Moderation: sensitive artwork.", no_args_is_help=True)
 moderation_app.add_typer(moderation_review.reference_app, name="reference")
 moderation_app.add_typer(moderation_review.flags_app, name="flags")
 moderation_app.command("audit")(moderation_review.audit_log)
 moderation_app.command("backfill")(moderation_review.backfill)
-
-
-def _moderate(action: Callable[[Runtime], Awaitable[Any]]) -> Any:
-    """Run one moderation action against the configured database."""
-    from plyr.errors import ServiceError
-    from plyr.runtime import Runtime
-
-    settings = load_settings()
-
-    async def run() -> Any:
-        runtime = Runtime.open(settings)
-        try:
-            return await action(runtime)
-        finally:
-            await runtime.close()
-
-    try:
-        return asyncio.run(run())
-    except ServiceError as exc:
-        die(exc.message)
 
 
 @moderation_app.command("flag-image")
@@ -50,7 +27,7 @@ def flag_image(
     """Flag artwork as sensitive: blurred unless the viewer opted in; no link previews."""
     from plyr.moderation import sensitive_labels
 
-    row = _moderate(lambda runtime: sensitive_labels.flag_image(runtime, image, reason, by="cli"))
+    row = run_service(lambda runtime: sensitive_labels.flag_image(runtime, image, reason, by="cli"))
     typer.echo(f"flagged {row.target}")
 
 
@@ -61,7 +38,7 @@ def unflag_image(
     """Clear a sensitive-artwork flag."""
     from plyr.moderation import sensitive_labels
 
-    if not _moderate(lambda runtime: sensitive_labels.unflag_image(runtime, image)):
+    if not run_service(lambda runtime: sensitive_labels.unflag_image(runtime, image, by="cli")):
         die(f"{image} is not flagged")
     typer.echo(f"unflagged {image}")
 
@@ -71,7 +48,7 @@ def list_images() -> None:
     """Every flagged image, newest first."""
     from plyr.social import sensitive
 
-    rows = _moderate(sensitive.list_flagged)
+    rows = run_service(sensitive.list_flagged)
     if not rows:
         typer.echo("no flagged images")
     for row in rows:

@@ -3,7 +3,6 @@ the same domain functions as the admin API. Decisions made here are audited as "
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import enum
 import json
@@ -13,11 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from plyr.cli.common import die, load_settings
+from plyr.cli.common import die, run_service
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from plyr.moderation.flags import Decision, FlagView
     from plyr.runtime import Runtime
 
@@ -39,26 +36,6 @@ class ReasonChoice(enum.StrEnum):
     original_artist = "original_artist"
     fair_use = "fair_use"
     other = "other"
-
-
-def _run(action: Callable[[Runtime], Awaitable[Any]]) -> Any:
-    """Run one action against the configured database; a ServiceError is a one-line exit."""
-    from plyr.errors import ServiceError
-    from plyr.runtime import Runtime
-
-    settings = load_settings()
-
-    async def run() -> Any:
-        runtime = Runtime.open(settings)
-        try:
-            return await action(runtime)
-        finally:
-            await runtime.close()
-
-    try:
-        return asyncio.run(run())
-    except ServiceError as exc:
-        die(exc.message)
 
 
 def _jsonable(value: Any) -> Any:
@@ -123,7 +100,7 @@ def import_references(
             )
         return made
 
-    for work in _run(run):
+    for work in run_service(run):
         audio = "audio" if work.audio_key else "fingerprint only"
         typer.echo(
             f"imported work {work.id}: “{work.title}” by {work.artist}"
@@ -138,7 +115,7 @@ def list_references(
     """Every reference work, newest first."""
     from plyr.moderation import references
 
-    works, total = _run(lambda runtime: references.list_works(runtime, limit=500))
+    works, total = run_service(lambda runtime: references.list_works(runtime, limit=500))
     if as_json:
         typer.echo(json.dumps({"works": _jsonable(works), "total": total}, indent=2))
         return
@@ -154,7 +131,7 @@ def delete_reference(work_id: Annotated[int, typer.Argument(min=1)]) -> None:
     """Delete a reference work and the flags it opened."""
     from plyr.moderation import references
 
-    _run(lambda runtime: references.delete_work(runtime, work_id, actor=ACTOR))
+    run_service(lambda runtime: references.delete_work(runtime, work_id, actor=ACTOR))
     typer.echo(f"deleted work {work_id}")
 
 
@@ -170,7 +147,7 @@ def list_flags(
     from plyr.moderation import flags
 
     chosen = None if status == StatusChoice.all else FlagStatus(status.value)
-    page, total = _run(
+    page, total = run_service(
         lambda runtime: flags.list_flags(runtime, status=chosen, min_score=min_score, limit=limit)
     )
     if as_json:
@@ -200,7 +177,7 @@ def resolve_flags(
         die("choose one of --violation or --false-positive")
     decision: Decision = "violation" if violation else "false_positive"
     chosen = FalsePositiveReason(reason.value) if reason else None
-    views = _run(
+    views = run_service(
         lambda runtime: flags.resolve(
             runtime, flag_ids, decision=decision, reason=chosen, note=note, actor=ACTOR
         )
@@ -217,7 +194,7 @@ def reopen_flags(
     """Return decided flags to the queue; a violation's track is restored."""
     from plyr.moderation import flags
 
-    views = _run(lambda runtime: flags.reopen(runtime, flag_ids, actor=ACTOR, note=note))
+    views = run_service(lambda runtime: flags.reopen(runtime, flag_ids, actor=ACTOR, note=note))
     for view in views:
         typer.echo(_flag_line(view))
 
@@ -230,7 +207,7 @@ def audit_log(
     """The audit log of moderation decisions, newest first."""
     from plyr.moderation import audit
 
-    rows = _run(lambda runtime: audit.entries(runtime, subject=subject, limit=limit))
+    rows = run_service(lambda runtime: audit.entries(runtime, subject=subject, limit=limit))
     if as_json:
         typer.echo(json.dumps(_jsonable(rows), indent=2))
         return
@@ -242,9 +219,21 @@ def audit_log(
         typer.echo(f"{when}  {row.actor}  {row.action}  {row.subject}  {detail}")
 
 
-def backfill() -> None:
-    """Scan every published track that has no fingerprint yet (jobs the worker runs)."""
+def backfill(
+    now: Annotated[
+        bool, typer.Option("--now", help="enqueue every scan here, not in a worker's job")
+    ] = False,
+) -> None:
+    """Scan every published track that has no fingerprint yet: enqueues the backfill job (a
+    worker enqueues the scans) and returns at once."""
     from plyr.moderation import scanning
 
-    count = _run(lambda runtime: scanning.enqueue_backfill(runtime, actor=ACTOR))
-    typer.echo(f"enqueued {count} scan{'s' if count != 1 else ''}")
+    if now:
+        count = run_service(lambda runtime: scanning.enqueue_backfill(runtime, actor=ACTOR))
+        typer.echo(f"enqueued {count} scan{'s' if count != 1 else ''}")
+        return
+    job_id, queued = run_service(lambda runtime: scanning.request_backfill(runtime, actor=ACTOR))
+    if queued:
+        typer.echo(f"enqueued the backfill (job {job_id}): a worker enqueues the scans")
+    else:
+        typer.echo(f"a backfill is already waiting (job {job_id})")

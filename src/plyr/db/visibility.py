@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from plyr.db.models import Artist, Track
+from plyr.errors import ServiceError
 
 TAKEN_DOWN_MESSAGE = "this track is unavailable for legal reasons"
 HIDDEN_MESSAGE = "this account's content is not available on plyr"
@@ -56,3 +58,22 @@ def unavailable_reason(track: Track, artist: Artist | None) -> str | None:
     if artist is not None and artist.hidden_at is not None:
         return HIDDEN_MESSAGE
     return None
+
+
+class Unavailable(ServiceError):
+    """451: an operator took the track down or hid its account; the message says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(451, "unavailable_for_legal_reasons", reason)
+
+
+async def require_listed(db: AsyncSession, track: Track, did: str) -> None:
+    """Refuse a write naming a track listeners may not meet (a like, a comment, a list
+    entry) with the 451 its read answers, unless `did` is its artist. Taking such a track
+    back out (unlike, delete a comment, remove an entry) stays open to everyone."""
+    if did == track.artist_did:
+        return
+    artist = await db.get(Artist, track.artist_did) if track.taken_down_at is None else None
+    reason = unavailable_reason(track, artist)
+    if reason is not None:
+        raise Unavailable(reason)

@@ -26,6 +26,13 @@ from plyr.moderation.matching import (
 )
 
 _TIMEOUT_SECONDS: Final = 10.0
+# 4xx answers a retry may cure: a timeout, too many requests.
+_TRANSIENT_4XX: Final = (408, 429)
+
+
+class MatcherRejected(Exception):
+    """The service refused the request itself (a 4xx: a bad API key, say): retrying the same
+    request can't help, unlike `MatcherUnavailable`."""
 
 
 class AcoustIdMatcher:
@@ -47,7 +54,8 @@ class AcoustIdMatcher:
     async def find(
         self, fp: Fingerprint, *, exclude: Collection[str] = (), min_score: int
     ) -> list[Match]:
-        """Ask the service. Raises ``MatcherUnavailable`` when it fails or times out."""
+        """Ask the service. Raises ``MatcherUnavailable`` when it fails or times out, and
+        ``MatcherRejected`` when it refuses the request (a 4xx)."""
         form = {
             "client": self._api_key,
             "duration": str(max(1, round(fp.duration))),
@@ -65,14 +73,14 @@ class AcoustIdMatcher:
             body = response.json()
         except ValueError:
             body = None
-        if not isinstance(body, dict):
-            raise MatcherUnavailable(f"the acoustid service answered {response.status_code}")
-        if body.get("status") != "ok" or response.status_code != 200:
-            error = body.get("error")
+        code = response.status_code
+        if not isinstance(body, dict) or body.get("status") != "ok" or code != 200:
+            error = body.get("error") if isinstance(body, dict) else None
             message = error.get("message") if isinstance(error, dict) else None
-            raise MatcherUnavailable(
-                f"the acoustid service answered {response.status_code}: {message or 'an error'}"
-            )
+            said = f"the acoustid service answered {code}: {message or 'an error'}"
+            if 400 <= code < 500 and code not in _TRANSIENT_4XX:
+                raise MatcherRejected(said)
+            raise MatcherUnavailable(said)
         matches = _matches(body.get("results"), fp.duration)
         found = [m for m in matches if m.score >= min_score and m.key not in exclude]
         return sorted(found, key=lambda m: (-m.score, m.key))

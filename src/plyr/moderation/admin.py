@@ -6,6 +6,11 @@ files by the `track.delete` job), so both stay one code path. Without a live ses
 cannot write to the artist's repository: the record stays, and the report says where. A dry
 run counts the same things and changes nothing. Every real deletion is audited with its
 report, in the deletion's transaction.
+
+Deleting an original that others copied deletes the violation flags naming it (they cascade
+with it), while the copies stay taken down: the report and the audit entry list them, and
+their takedown becomes the operator's (`takedown_source` "admin", the reason saying the
+original was deleted), so clearing some unrelated flag later doesn't restore them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from plyr.auth.sessions import session_for
 from plyr.cache import catalogue_changed
 from plyr.db.models import (
     Comment,
+    FlagStatus,
     Like,
     ListItem,
     ModerationFlag,
@@ -34,6 +40,7 @@ from plyr.db.models import (
 )
 from plyr.errors import ServiceError
 from plyr.moderation import audit
+from plyr.moderation.takedown import MAX_REASON
 from plyr.runtime import Runtime
 from plyr.tracks import editing
 
@@ -57,6 +64,8 @@ class DeletionReport:
     files_kept: list[str] = field(default_factory=list)
     record: str = ""  # deleted | remains | none
     record_note: str = ""
+    # Copies of this track its violation flags held down: they stay taken down.
+    takedowns_kept: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +80,14 @@ class DeletionReport:
             + (f", {len(self.files_kept)} kept (still used elsewhere)" if self.files_kept else ""),
             *(f"  {key}" for key in self.files_deleted),
             f"record: {self.record_note}",
+            *(
+                [
+                    "stay taken down (copies of it; their flags go with it): tracks "
+                    + ", ".join(str(i) for i in self.takedowns_kept)
+                ]
+                if self.takedowns_kept
+                else []
+            ),
         ]
 
 
@@ -133,6 +150,43 @@ async def _rows(db: AsyncSession, track_id: int) -> dict[str, int]:
     }
 
 
+ORIGINAL_GONE = " (the original was deleted by an operator; the takedown stands)"
+
+
+async def _kept_copies(db: AsyncSession, track_id: int) -> list[Track]:
+    """Taken-down copies of `track_id` that a flag naming it holds down, detached, their
+    takedown made the operator's (reason and source changed, not yet written)."""
+    holding = select(ModerationFlag.track_id).where(
+        ModerationFlag.matched_track_id == track_id,
+        or_(
+            ModerationFlag.status == FlagStatus.violation,
+            and_(
+                ModerationFlag.status == FlagStatus.open,
+                ModerationFlag.appeal_text.is_not(None),
+                ModerationFlag.resolved_at.is_not(None),
+            ),
+        ),
+    )
+    copies = (
+        await db.scalars(
+            select(Track)
+            .where(
+                Track.id.in_(holding),
+                Track.taken_down_at.is_not(None),
+                Track.takedown_source == "flag",
+            )
+            .order_by(Track.id)
+        )
+    ).all()
+    for copy in copies:
+        db.expunge(copy)
+        reason = copy.takedown_reason or "copyright: matches a deleted track"
+        if not reason.endswith(ORIGINAL_GONE):
+            reason = reason[: MAX_REASON - len(ORIGINAL_GONE)] + ORIGINAL_GONE
+        copy.takedown_reason, copy.takedown_source = reason, "admin"
+    return list(copies)
+
+
 async def _files(db: AsyncSession, track: Track) -> tuple[list[str], list[str]]:
     """The track's stored objects: those only it uses, and those another track or a list
     still uses (content-addressed files are shared; `tracks.deleting.delete_unused`)."""
@@ -174,6 +228,7 @@ async def delete_track(
     async with runtime.sessions() as db:
         rows = await _rows(db, track.id)
         unused, kept = await _files(db, track)
+        copies = await _kept_copies(db, track.id)
     session = await session_for(runtime, track.artist_did)
     report = DeletionReport(
         track_id=track.id,
@@ -184,6 +239,7 @@ async def delete_track(
         rows=rows,
         files_deleted=unused,
         files_kept=kept,
+        takedowns_kept=[copy.id for copy in copies],
     )
     if track.atproto_uri is None:
         report.record, report.record_note = "none", "the track was never published to a pds"
@@ -203,6 +259,8 @@ async def delete_track(
         return report
 
     def write_audit(db: AsyncSession) -> None:
+        for copy in copies:  # their changed reason and source are written with the deletion
+            db.add(copy)
         audit.record(
             db, actor=actor, action="track.delete", subject=f"track:{track.id}", **report.as_dict()
         )

@@ -3,22 +3,26 @@ in bulk (a violation takes the track down, a false positive names its reason), r
 appealed once by the artist of the flagged track (the appeal returns the flag to the queue).
 
 Every decision writes an audit entry in the same transaction as the change; a bulk decision is
-all or nothing (an unknown id changes nothing). A track stays taken down while any of its
-flags is a violation: reversing one of two violations does not restore it.
+all or nothing (an unknown id changes nothing). A violation takes the track down with the
+source "flag". Clearing a flag (a false positive, a reopen, a deleted reference work)
+restores the track only when a flag took it down (an operator's own takedown, say after a
+legal notice, stays until an operator restores it) and none of its other flags holds it: a
+violation, or a former violation the artist appealed (open again, but still down until an
+operator decides).
+
+The views (`FlagView` for operators, `ArtistFlagView` for the artist) are in `flags_view.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import (
-    Artist,
     FalsePositiveReason,
     FlagStatus,
     ModerationFlag,
@@ -28,6 +32,17 @@ from plyr.db.models import (
 )
 from plyr.errors import ServiceError
 from plyr.moderation import audit, takedown
+from plyr.moderation.flags_view import (
+    ArtistFlagView,
+    ArtistTrackBrief,
+    FlagView,
+    TrackBrief,
+    WorkBrief,
+    artist_view,
+    track_brief,
+    views,
+    work_brief,
+)
 from plyr.moderation.labels import COPYRIGHT_VIOLATION, TAKEDOWN
 from plyr.runtime import Runtime
 
@@ -38,114 +53,29 @@ MAX_NOTE = 2000
 MAX_APPEAL = 2000
 Decision = Literal["violation", "false_positive"]
 
-
-@dataclass(frozen=True)
-class TrackBrief:
-    id: int
-    title: str
-    artist_did: str
-    artist_handle: str | None
-    artist_name: str
-    duration_seconds: int | None
-    taken_down: bool
-    takedown_reason: str | None
-    atproto_uri: str | None
-
-
-@dataclass(frozen=True)
-class WorkBrief:
-    id: int
-    title: str
-    artist: str
-    rights_holder: str | None
-    source: str | None
-    has_audio: bool
-    duration_seconds: float
-
-
-@dataclass(frozen=True)
-class FlagView:
-    id: int
-    status: FlagStatus
-    score: int
-    ranges: list[dict[str, Any]]
-    engine: str
-    track: TrackBrief
-    matched_work: WorkBrief | None
-    matched_track: TrackBrief | None
-    reason: FalsePositiveReason | None
-    note: str | None
-    resolved_by: str | None
-    resolved_at: datetime | None
-    appeal_text: str | None
-    appealed_at: datetime | None
-    created_at: datetime
-
-
-def track_brief(track: Track, artist: Artist | None) -> TrackBrief:
-    return TrackBrief(
-        id=track.id,
-        title=track.title,
-        artist_did=track.artist_did,
-        artist_handle=artist.handle if artist else None,
-        artist_name=track.artist_name or (artist.display_name if artist else None) or "",
-        duration_seconds=track.duration_seconds,
-        taken_down=track.taken_down_at is not None,
-        takedown_reason=track.takedown_reason,
-        atproto_uri=track.atproto_uri,
-    )
-
-
-def work_brief(work: ReferenceWork) -> WorkBrief:
-    return WorkBrief(
-        id=work.id,
-        title=work.title,
-        artist=work.artist,
-        rights_holder=work.rights_holder,
-        source=work.source,
-        has_audio=work.audio_key is not None,
-        duration_seconds=work.duration_seconds,
-    )
-
-
-async def _views(db: AsyncSession, flags: Sequence[ModerationFlag]) -> list[FlagView]:
-    """Views of `flags` in their order, with their tracks and works loaded in two queries."""
-    track_ids = {f.track_id for f in flags} | {
-        f.matched_track_id for f in flags if f.matched_track_id is not None
-    }
-    work_ids = {f.reference_work_id for f in flags if f.reference_work_id is not None}
-    tracks: dict[int, TrackBrief] = {}
-    if track_ids:
-        rows = await db.execute(
-            select(Track, Artist)
-            .outerjoin(Artist, Artist.did == Track.artist_did)
-            .where(Track.id.in_(track_ids))
-        )
-        tracks = {track.id: track_brief(track, artist) for track, artist in rows}
-    works: dict[int, WorkBrief] = {}
-    if work_ids:
-        found = await db.scalars(select(ReferenceWork).where(ReferenceWork.id.in_(work_ids)))
-        works = {work.id: work_brief(work) for work in found}
-    return [
-        FlagView(
-            id=f.id,
-            status=f.status,
-            score=f.score,
-            ranges=list(f.ranges or []),
-            engine=f.engine,
-            track=tracks[f.track_id],
-            matched_work=works.get(f.reference_work_id) if f.reference_work_id else None,
-            matched_track=tracks.get(f.matched_track_id) if f.matched_track_id else None,
-            reason=f.reason,
-            note=f.note,
-            resolved_by=f.resolved_by,
-            resolved_at=f.resolved_at,
-            appeal_text=f.appeal_text,
-            appealed_at=f.appealed_at,
-            created_at=f.created_at,
-        )
-        for f in flags
-    ]
+__all__ = [  # the views live in flags_view.py; callers import them from here too
+    "MAX_APPEAL",
+    "MAX_BULK",
+    "MAX_NOTE",
+    "MAX_PAGE",
+    "SORTS",
+    "ArtistFlagView",
+    "ArtistTrackBrief",
+    "Decision",
+    "FlagView",
+    "TrackBrief",
+    "WorkBrief",
+    "appeal",
+    "artist_flags",
+    "artist_view",
+    "get_flag",
+    "list_flags",
+    "reopen",
+    "resolve",
+    "restore_if_cleared",
+    "track_brief",
+    "work_brief",
+]
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:
@@ -187,7 +117,7 @@ async def list_flags(
                 .limit(limit)
             )
         ).all()
-        return await _views(db, page), int(total or 0)
+        return await views(db, page), int(total or 0)
 
 
 async def get_flag(runtime: Runtime, flag_id: int) -> FlagView:
@@ -195,7 +125,7 @@ async def get_flag(runtime: Runtime, flag_id: int) -> FlagView:
         flag = await db.get(ModerationFlag, flag_id)
         if flag is None:
             raise ServiceError(404, "not_found", "no such flag")
-        return (await _views(db, [flag]))[0]
+        return (await views(db, [flag]))[0]
 
 
 async def _load(db: AsyncSession, flag_ids: Sequence[int]) -> list[ModerationFlag]:
@@ -237,14 +167,22 @@ async def _takedown_reason(db: AsyncSession, flag: ModerationFlag) -> str:
     return "copyright: matches a known work"
 
 
-async def _other_violation(db: AsyncSession, track_id: int, flag_ids: set[int]) -> bool:
-    """Whether a flag of the track outside `flag_ids` keeps it taken down."""
+async def _still_held(db: AsyncSession, track_id: int, flag_ids: set[int]) -> bool:
+    """Whether a flag of the track outside `flag_ids` keeps it taken down: a violation, or
+    a former violation appealed (open again with its decision's time kept) and undecided."""
     found = await db.scalar(
         select(ModerationFlag.id)
         .where(
             ModerationFlag.track_id == track_id,
-            ModerationFlag.status == FlagStatus.violation,
             ModerationFlag.id.not_in(flag_ids),
+            or_(
+                ModerationFlag.status == FlagStatus.violation,
+                and_(
+                    ModerationFlag.status == FlagStatus.open,
+                    ModerationFlag.appeal_text.is_not(None),
+                    ModerationFlag.resolved_at.is_not(None),
+                ),
+            ),
         )
         .limit(1)
     )
@@ -253,15 +191,19 @@ async def _other_violation(db: AsyncSession, track_id: int, flag_ids: set[int]) 
 
 async def restore_if_cleared(
     runtime: Runtime, db: AsyncSession, track_id: int, batch: set[int], actor: str
-) -> None:
-    """Restore a taken-down track unless a violation outside `batch` still holds it down."""
+) -> bool:
+    """Restore a track a flag took down unless another flag outside `batch` still holds it
+    (an operator's own takedown stays); whether it was restored."""
     track = await db.get(Track, track_id)
     if (
-        track is not None
-        and track.taken_down_at is not None
-        and not await _other_violation(db, track_id, batch)
+        track is None
+        or track.taken_down_at is None
+        or track.takedown_source != "flag"
+        or await _still_held(db, track_id, batch)
     ):
-        await takedown.restore(runtime, db, track_id, actor=actor)
+        return False
+    await takedown.restore(runtime, db, track_id, actor=actor)
+    return True
 
 
 async def resolve(
@@ -306,6 +248,7 @@ async def resolve(
                         reason=await _takedown_reason(db, flag),
                         actor=actor,
                         labels=(TAKEDOWN, COPYRIGHT_VIOLATION),
+                        source="flag",
                     )
             else:
                 await restore_if_cleared(runtime, db, flag.track_id, batch, actor)
@@ -320,9 +263,9 @@ async def resolve(
                 note=note,
             )
         await db.flush()
-        views = await _views(db, flags)
+        out = await views(db, flags)
         await db.commit()
-    return views
+    return out
 
 
 async def reopen(
@@ -352,51 +295,74 @@ async def reopen(
                 note=note,
             )
         await db.flush()
-        views = await _views(db, flags)
+        out = await views(db, flags)
         await db.commit()
-    return views
+    return out
 
 
-async def appeal(runtime: Runtime, flag_id: int, *, did: str, text: str) -> FlagView:
+async def appeal(runtime: Runtime, flag_id: int, *, did: str, text: str) -> ArtistFlagView:
     """The artist's one reply to a flag on their track: the flag returns to the queue (a
-    taken-down track stays down until an operator decides again)."""
+    taken-down track stays down until an operator decides again). Someone else's flag is
+    answered as an unknown one (404); "once" holds under concurrent appeals (a conditional
+    update)."""
     text = text.strip()
     if not 1 <= len(text) <= MAX_APPEAL:
         raise ServiceError(
             422, "invalid_input", f"write your appeal in 1 to {MAX_APPEAL} characters"
         )
     async with runtime.sessions() as db:
-        flag = await db.get(ModerationFlag, flag_id, with_for_update=True)
-        if flag is None:
+        row = (
+            await db.execute(
+                select(
+                    ModerationFlag.status,
+                    ModerationFlag.appeal_text,
+                    ModerationFlag.track_id,
+                    Track.artist_did,
+                )
+                .join(Track, Track.id == ModerationFlag.track_id)
+                .where(ModerationFlag.id == flag_id)
+            )
+        ).first()
+        if row is None or row.artist_did != did:
             raise ServiceError(404, "not_found", "no such flag")
-        owner = await db.scalar(select(Track.artist_did).where(Track.id == flag.track_id))
-        if owner != did:
-            raise ServiceError(403, "forbidden", "only the artist of the flagged track can appeal")
-        if flag.appeal_text is not None:
+        if row.appeal_text is not None:
             raise ServiceError(409, "already_appealed", "you have appealed this flag already")
-        if flag.status == FlagStatus.false_positive:
+        if row.status == FlagStatus.false_positive:
             raise ServiceError(409, "not_flagged", "this flag was cleared: nothing to appeal")
-        previous = flag.status
-        flag.appeal_text, flag.appealed_at = text, utcnow()
-        flag.status = FlagStatus.open
+        done: CursorResult[tuple[()]] = await db.execute(  # type: ignore[assignment]
+            update(ModerationFlag)
+            .where(
+                ModerationFlag.id == flag_id,
+                ModerationFlag.appeal_text.is_(None),
+                ModerationFlag.status != FlagStatus.false_positive,
+            )
+            .values(appeal_text=text, appealed_at=utcnow(), status=FlagStatus.open)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:  # another appeal (or a decision) came first
+            await db.rollback()
+            raise ServiceError(409, "already_appealed", "you have appealed this flag already")
         audit.record(
             db,
             actor=did,
             action="flag.appeal",
-            subject=f"flag:{flag.id}",
-            track_id=flag.track_id,
-            previous=previous.value,
+            subject=f"flag:{flag_id}",
+            track_id=row.track_id,
+            previous=row.status.value,
             status=FlagStatus.open.value,
             text=text,
         )
         await db.flush()
-        view = (await _views(db, [flag]))[0]
+        flag = await db.get(ModerationFlag, flag_id, populate_existing=True)
+        assert flag is not None
+        view = artist_view((await views(db, [flag]))[0])
         await db.commit()
     return view
 
 
-async def artist_flags(runtime: Runtime, did: str) -> list[FlagView]:
-    """The artist's tracks under review (open) or taken down (violation), newest first."""
+async def artist_flags(runtime: Runtime, did: str) -> list[ArtistFlagView]:
+    """The artist's tracks under review (open) or taken down (violation), newest first, as
+    the artist may see them."""
     async with runtime.sessions() as db:
         flags = (
             await db.scalars(
@@ -410,4 +376,4 @@ async def artist_flags(runtime: Runtime, did: str) -> list[FlagView]:
                 .limit(MAX_PAGE)
             )
         ).all()
-        return await _views(db, flags)
+        return [artist_view(view) for view in await views(db, flags)]

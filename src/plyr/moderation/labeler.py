@@ -12,6 +12,7 @@ and the endpoint to an existing did:plc (`plyr.atproto.plc`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -98,18 +99,28 @@ def signing_key(settings: Settings) -> SigningKey:
         return _keys[cache]
     if not path.exists():
         settings.ensure_data_dir()
-        fresh = SigningKey.generate("secp256k1")
-        # O_EXCL: two processes starting together must not each write a different key.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with open(fd, "w") as handle:
-                handle.write(fresh.private_bytes().hex() + "\n")
+        _create_key_file(path)
     key = _key_from_hex(path.read_text(), str(path))
     _keys[cache] = key
     return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key to a private temporary file, then link it into place: the link fails
+    if another process got there first (its key wins), and no reader ever sees the file
+    before it holds the whole key."""
+    fresh = SigningKey.generate("secp256k1")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with open(fd, "w") as handle:
+            handle.write(fresh.private_bytes().hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +157,7 @@ def write_devnet_state(settings: Settings, state: DevnetState) -> None:
     path = devnet_state_path(settings)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a .tmp left behind keeps its mode; O_CREAT's applies to new files
     with open(fd, "w") as handle:
         json.dump({name: getattr(state, name) for name in DevnetState.__slots__}, handle)
     tmp.replace(path)
@@ -188,7 +200,8 @@ def service_record(created_at: str | None = None) -> dict[str, Any]:
             "labelValues": [definition[0] for definition in LABEL_VALUE_DEFINITIONS],
             "labelValueDefinitions": definitions,
         },
-        "subjectTypes": ["record"],
+        # Records (takedowns, artwork) and accounts (a hidden account's DID).
+        "subjectTypes": ["record", "account"],
         "createdAt": created_at or now_datetime(),
     }
 

@@ -9,9 +9,14 @@ signed. Rows are never changed: retracting a label adds a negation (`neg`), and 
 a subject is the newest row per value.
 
 Issuing what already holds is a no-op (the held row comes back), and so is negating what
-does not hold (None). Labels issued in this process wake the streams at once (after the
-transaction commits); the streams also poll, so labels from another process (the CLI, a
-worker) reach them within `POLL_SECONDS`.
+does not hold (None). One (uri, cid, val) holds at a time: a negation names the CID that
+was labelled, and a label issued for a record's new CID negates the old CID's first.
+Labels issued in this process wake the streams' poller (`plyr.xrpc.label_feed`) at once
+(after the transaction commits); it also polls, so labels from another process (the CLI,
+a worker) reach the streams within `POLL_SECONDS`.
+
+Without a labeler identity (`PLYR_LABELER_DID`, or on the development network the one
+`serve --devnet` makes) `issue` logs and issues nothing, and nothing issues it later.
 """
 
 from __future__ import annotations
@@ -92,6 +97,26 @@ async def _held(db: AsyncSession, src: str, uri: str, val: str) -> Label | None:
     return newest if newest is not None and not newest.neg else None
 
 
+async def held(runtime: Runtime, db: AsyncSession, uri: str, val: str) -> Label | None:
+    """The label of this plyr's labeler that holds for (uri, val) now, if any."""
+    src = labeler.labeler_did(runtime.settings)
+    return None if src is None else await _held(db, src, uri, val)
+
+
+async def held_on(runtime: Runtime, db: AsyncSession, uri: str) -> list[Label]:
+    """Every label of this plyr's labeler that holds on `uri` now, oldest first."""
+    src = labeler.labeler_did(runtime.settings)
+    if src is None:
+        return []
+    rows = await db.scalars(
+        select(Label).where(Label.src == src, Label.uri == uri).order_by(Label.seq)
+    )
+    newest: dict[str, Label] = {}
+    for row in rows:
+        newest[row.val] = row
+    return sorted((row for row in newest.values() if not row.neg), key=lambda row: row.seq)
+
+
 async def issue(
     runtime: Runtime,
     db: AsyncSession,
@@ -102,8 +127,11 @@ async def issue(
     neg: bool = False,
 ) -> Label | None:
     """Sign a label (or its negation) and add it to `db`'s transaction; None when this plyr
-    has no labeler identity configured (logged) or when negating what does not hold. Issuing
-    a label that already holds (same cid) adds nothing and returns the held row."""
+    has no labeler identity configured (`PLYR_LABELER_DID`, or the devnet's own): the label
+    is then only logged, never issued later, or when negating what does not hold. Issuing a
+    label that already holds (same cid) adds nothing and returns the held row; issuing it
+    for another cid negates the held one first. A negation names the held label's cid (the
+    `cid` passed is ignored)."""
     src = labeler.labeler_did(runtime.settings)
     if src is None:
         log.info("no labeler identity (PLYR_LABELER_DID): %s on %s not issued", val, uri)
@@ -111,10 +139,24 @@ async def issue(
     if not val or len(val.encode()) > MAX_VAL_BYTES:
         raise ValueError(f"a label value is 1 to {MAX_VAL_BYTES} bytes")
     held = await _held(db, src, uri, val)
-    if neg and held is None:
-        return None
-    if not neg and held is not None and held.cid == cid:
+    if neg:
+        if held is None:
+            return None
+        # Consumers key labels by (uri, cid, val): the negation names the CID labelled,
+        # whatever the record's CID is now.
+        return await _add(runtime, db, src, uri, held.cid, val, neg=True)
+    if held is not None and held.cid == cid:
         return held
+    if held is not None:
+        # The record changed (a new CID): the old version's label is negated first, so one
+        # (uri, cid, val) holds at a time and a later negation clears everything.
+        await _add(runtime, db, src, uri, held.cid, val, neg=True)
+    return await _add(runtime, db, src, uri, cid, val, neg=False)
+
+
+async def _add(
+    runtime: Runtime, db: AsyncSession, src: str, uri: str, cid: str | None, val: str, *, neg: bool
+) -> Label:
     row = Label(src=src, uri=uri, cid=cid, val=val, neg=neg, cts=labeler.now_datetime())
     row.sig = labeler.signing_key(runtime.settings).sign(signed_bytes(row))
     db.add(row)
@@ -243,14 +285,5 @@ async def latest_seq(runtime: Runtime) -> int:
 
 async def current_labels(runtime: Runtime, uri: str) -> list[Label]:
     """The labels that hold on `uri` now (plyr's own, after negations), oldest first."""
-    src = labeler.labeler_did(runtime.settings)
-    if src is None:
-        return []
     async with runtime.sessions() as db:
-        rows = await db.scalars(
-            select(Label).where(Label.src == src, Label.uri == uri).order_by(Label.seq)
-        )
-        newest: dict[str, Label] = {}
-        for row in rows:
-            newest[row.val] = row
-    return sorted((row for row in newest.values() if not row.neg), key=lambda row: row.seq)
+        return await held_on(runtime, db, uri)

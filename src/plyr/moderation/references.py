@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path, PurePath
 
 import anyio
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from plyr.db.models import FlagStatus, ModerationFlag, ReferenceWork
 from plyr.errors import ServiceError
@@ -35,6 +35,8 @@ from plyr.storage.base import put_content_addressed
 
 MAX_TEXT = 256
 MAX_FINGERPRINT_FILE = 64 * 1024 * 1024
+# One import is one transaction and one scan job: a catalogue beyond this is split in files.
+MAX_WORKS_PER_FILE = 1000
 AUDIO_NAMESPACE = "references"
 
 
@@ -133,6 +135,13 @@ async def import_file(
         parsed = await anyio.to_thread.run_sync(_read, path, filename)
     except MediaError as exc:
         raise ServiceError(422, "invalid_file", f"{filename}: {exc}") from exc
+    if len(parsed) > MAX_WORKS_PER_FILE:
+        raise ServiceError(
+            422,
+            "invalid_input",
+            f"{filename} holds {len(parsed)} works: at most {MAX_WORKS_PER_FILE} in one file "
+            "(split it and import the parts)",
+        )
     if len(parsed) > 1 and title is not None:
         raise ServiceError(
             422, "invalid_input", f"{filename} holds {len(parsed)} works: leave the title unset"
@@ -214,18 +223,32 @@ async def delete_work(runtime: Runtime, work_id: int, *, actor: str) -> None:
         if work is None:
             raise ServiceError(404, "not_found", "no such reference work")
         audio_key = work.audio_key
-        # Its flags go with it (cascade); a track only its violations held down comes back.
+        # Its flags go with it (cascade); a track only they held down (a violation, or an
+        # appealed former one) comes back, unless an operator took it down themselves.
         held = (
             await db.scalars(
                 select(ModerationFlag).where(
                     ModerationFlag.reference_work_id == work_id,
-                    ModerationFlag.status == FlagStatus.violation,
+                    or_(
+                        ModerationFlag.status == FlagStatus.violation,
+                        and_(
+                            ModerationFlag.status == FlagStatus.open,
+                            ModerationFlag.appeal_text.is_not(None),
+                            ModerationFlag.resolved_at.is_not(None),
+                        ),
+                    ),
                 )
             )
         ).all()
-        batch = {flag.id for flag in held}
-        for flag in held:
-            await flags.restore_if_cleared(runtime, db, flag.track_id, batch, actor)
+        batch = set(
+            (
+                await db.scalars(
+                    select(ModerationFlag.id).where(ModerationFlag.reference_work_id == work_id)
+                )
+            ).all()
+        )
+        for track_id in dict.fromkeys(flag.track_id for flag in held):
+            await flags.restore_if_cleared(runtime, db, track_id, batch, actor)
         audit.record(
             db,
             actor=actor,

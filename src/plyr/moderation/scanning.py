@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import (
     FlagStatus,
+    Job,
     ModerationFlag,
     PublishState,
     ReferenceWork,
@@ -38,10 +39,11 @@ from plyr.jobs.registry import JobContext, PermanentJobError, job_handler
 from plyr.media.errors import MediaError
 from plyr.media.fingerprint import Fingerprint, fingerprint_file
 from plyr.moderation import audit
-from plyr.moderation.acoustid import matcher_for
+from plyr.moderation.acoustid import MatcherRejected, matcher_for
 from plyr.moderation.index import current_index, index_state, same_artist_keys, stored
-from plyr.moderation.matching import FingerprintIndex, LocalMatcher, Match
+from plyr.moderation.matching import FingerprintIndex, LocalMatcher, Match, MatcherUnavailable
 from plyr.runtime import Runtime
+from plyr.storage.base import ObjectNotFound
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +147,10 @@ async def _fingerprint(runtime: Runtime, track: Track) -> Fingerprint:
         if await runtime.storage.stat(key) is None and track.stream_key:
             key = track.stream_key
         source = Path(work) / "audio"
-        await _download(runtime, key, source)
+        try:
+            await _download(runtime, key, source)
+        except ObjectNotFound as exc:  # both copies gone: a retry finds nothing either
+            raise PermanentJobError(f"track {track.id} has no audio in storage") from exc
         try:
             fp = await anyio.to_thread.run_sync(fingerprint_file, source)
         except MediaError as exc:
@@ -193,23 +198,30 @@ async def _external_work(db: AsyncSession, match: Match, fp: Fingerprint) -> int
 
 async def _find(
     runtime: Runtime, index: FingerprintIndex, fp: Fingerprint, exclude: set[str]
-) -> list[Match]:
+) -> tuple[list[Match], Exception | None]:
     """The local index always (only it knows the reference works and plyr's tracks), and the
-    web service too when the settings choose it. A service that fails raises
-    `MatcherUnavailable`: the job retries."""
+    web service too when the settings choose it. The service's failure is returned, not
+    raised, so the local matches are stored first: `PermanentJobError` when retrying can't
+    help (misconfigured, a 4xx), `MatcherUnavailable` (the job retries) otherwise."""
     threshold = runtime.settings.moderation_threshold
     matches = await LocalMatcher(index).find(fp, exclude=exclude, min_score=threshold)
-    if runtime.settings.moderation_matcher != "chromaprint":
-        try:
-            service = matcher_for(runtime.settings, index, runtime.http)
-        except ValueError as exc:  # misconfigured: retrying can't help
-            raise PermanentJobError(str(exc)) from exc
+    if runtime.settings.moderation_matcher == "chromaprint":
+        return matches, None
+    try:
+        service = matcher_for(runtime.settings, index, runtime.http)
         matches += await service.find(fp, exclude=exclude, min_score=threshold)
-    return matches
+    except (ValueError, MatcherRejected) as exc:
+        failed = PermanentJobError(str(exc))
+        failed.__cause__ = exc
+        return matches, failed
+    except MatcherUnavailable as exc:
+        return matches, exc
+    return matches, None
 
 
 async def scan_track(runtime: Runtime, track_id: int) -> dict[str, Any]:
-    """Fingerprint and match one track; returns what was opened."""
+    """Fingerprint and match one track; returns what was opened. When the web service
+    fails, what the local index found is committed before its error is raised."""
     settings = runtime.settings
     async with runtime.sessions() as db:
         track = await db.get(Track, track_id)
@@ -226,7 +238,7 @@ async def scan_track(runtime: Runtime, track_id: int) -> dict[str, Any]:
         index.add(own_key, fp)
         state.tracks[track.id] = track.artist_did
     exclude = same_artist_keys(runtime, track.artist_did) | {own_key}
-    matches = await _find(runtime, index, fp, exclude)
+    matches, failed = await _find(runtime, index, fp, exclude)
     opened: list[int] = []
     async with runtime.sessions() as db:
         for match in matches:
@@ -237,6 +249,8 @@ async def scan_track(runtime: Runtime, track_id: int) -> dict[str, Any]:
                 opened.append(flag.id)
         await db.commit()
     log.info("scanned track %s: %d matches, %d flags opened", track_id, len(matches), len(opened))
+    if failed is not None:
+        raise failed
     return {"matches": len(matches), "opened": opened}
 
 
@@ -322,27 +336,58 @@ async def scan_works(runtime: Runtime, work_ids: Sequence[int]) -> dict[str, Any
     return {"opened": opened}
 
 
+def _unscanned() -> Select[int]:
+    """Published tracks without a fingerprint (too short ones aside), oldest first."""
+    return (
+        select(Track.id)
+        .outerjoin(TrackFingerprint, TrackFingerprint.track_id == Track.id)
+        .where(
+            Track.publish_state == PublishState.published,
+            TrackFingerprint.track_id.is_(None),
+            or_(Track.duration_seconds.is_(None), Track.duration_seconds >= MIN_SECONDS),
+        )
+        .order_by(Track.id)
+    )
+
+
+async def backfill_on_start(runtime: Runtime) -> bool:
+    """A starting worker enqueues the backfill when published tracks have no fingerprint
+    (tracks from before fingerprinting, after an upgrade): existing tracks get one without an
+    operator's command. One cheap query when there are none."""
+    if not runtime.settings.moderation_fingerprints:
+        return False
+    async with runtime.sessions() as db:
+        if await db.scalar(_unscanned().limit(1)) is None:
+            return False
+        await enqueue(db, BACKFILL, {}, dedupe_key=BACKFILL)
+        await db.commit()
+    return True
+
+
 async def enqueue_backfill(runtime: Runtime, *, actor: str = "system") -> int:
     """Enqueue a `moderation.scan` for every published track without a fingerprint (too
     short ones aside); the count enqueued. Audited: it is an operator's action."""
     async with runtime.sessions() as db:
-        ids = (
-            await db.scalars(
-                select(Track.id)
-                .outerjoin(TrackFingerprint, TrackFingerprint.track_id == Track.id)
-                .where(
-                    Track.publish_state == PublishState.published,
-                    TrackFingerprint.track_id.is_(None),
-                    or_(Track.duration_seconds.is_(None), Track.duration_seconds >= MIN_SECONDS),
-                )
-                .order_by(Track.id)
-            )
-        ).all()
+        ids = (await db.scalars(_unscanned())).all()
         for track_id in ids:
             await enqueue(db, SCAN, {"track_id": track_id}, dedupe_key=scan_dedupe_key(track_id))
         audit.record(db, actor=actor, action="scan.backfill", subject="tracks", enqueued=len(ids))
         await db.commit()
     return len(ids)
+
+
+async def request_backfill(runtime: Runtime, *, actor: str) -> tuple[int, bool]:
+    """Enqueue the `moderation.backfill` job (it enqueues the scans) and return at once: its
+    id, and False when one was already waiting (deduplicated). Audited as a request."""
+    async with runtime.sessions() as db:
+        waiting = await db.scalar(select(Job.id).where(Job.dedupe_key == BACKFILL))
+        job = await enqueue(db, BACKFILL, {"actor": actor}, dedupe_key=BACKFILL)
+        job_id = job.id
+        audit.record(
+            db, actor=actor, action="scan.backfill_requested", subject="tracks", job=job_id
+        )
+        await db.commit()
+    return job_id, waiting is None
 
 
 def _runtime(ctx: JobContext) -> Runtime:
@@ -362,4 +407,5 @@ async def scan_works_job(ctx: JobContext) -> dict[str, Any]:
 
 @job_handler(BACKFILL)
 async def backfill_job(ctx: JobContext) -> dict[str, Any]:
-    return {"enqueued": await enqueue_backfill(_runtime(ctx))}
+    actor = ctx.payload.get("actor")
+    return {"enqueued": await enqueue_backfill(_runtime(ctx), actor=str(actor or "system"))}

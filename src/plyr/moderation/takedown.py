@@ -5,13 +5,20 @@ search, feed and queue leaves them out through `plyr.db.visibility`, the media r
 451, and a reversal clears the mark so everything comes back as it was. The records stay in
 the artist's PDS: plyr never deletes a user's record by itself. Each decision writes an
 audit entry and a label (`takedown` on the track record's URI and CID, or on the account's
-DID) in the same transaction; a reversal negates the labels still in effect.
+DID) in the same transaction; a reversal negates the labels still in effect. A track's
+`takedown_source` says who took it down: "flag" (a copyright decision, which clearing its
+flags may undo) or "admin" (only an operator's restore undoes it).
+
+The listings' short caches are cleared when the transaction commits (`_clear_after_commit`),
+whichever caller commits it: clearing before would let a request cache the old state again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.artists import find_artist
@@ -26,6 +33,8 @@ from plyr.runtime import Runtime
 MAX_REASON = 1000
 # What a takedown may have labelled; a restore negates those of them still in effect.
 TAKEDOWN_LABELS = (TAKEDOWN, COPYRIGHT_VIOLATION)
+Source = Literal["flag", "admin"]
+SOURCES: tuple[Source, ...] = ("flag", "admin")
 
 
 def clean_reason(reason: str) -> str:
@@ -36,6 +45,21 @@ def clean_reason(reason: str) -> str:
         raise ServiceError(422, "invalid_input", f"a reason has at most {MAX_REASON} characters")
     require_storable("reason", cleaned)
     return cleaned
+
+
+def _clear_after_commit(db: AsyncSession) -> None:
+    """Clear the catalogue caches once `db` commits (once per transaction)."""
+    session = db.sync_session
+    if session.info.get("catalogue_changed"):
+        return
+    session.info["catalogue_changed"] = True
+
+    def committed(_session: Any) -> None:
+        session.info.pop("catalogue_changed", None)
+        catalogue_changed()
+
+    # After a rollback the listener stays for the session's next commit: a harmless clear.
+    event.listen(session, "after_commit", committed, once=True)
 
 
 async def _track(db: AsyncSession, track_id: int) -> Track:
@@ -53,15 +77,20 @@ async def take_down(
     reason: str,
     actor: str,
     labels: Sequence[str] = (TAKEDOWN,),
+    source: Source = "admin",
 ) -> Track:
     """Mark the track taken down in `db`'s transaction (audit entry and labels included):
-    it leaves listings, search, feeds and other users' queues; its audio answers 451."""
+    it leaves listings, search, feeds and other users' queues; its audio answers 451.
+    `source`: "flag" for a copyright decision, "admin" for an operator's own takedown."""
+    if source not in SOURCES:
+        raise ServiceError(422, "invalid_input", f"a takedown's source is one of {SOURCES}")
     cleaned = clean_reason(reason)
     track = await _track(db, track_id)
     if track.taken_down_at is not None:
         raise ServiceError(409, "conflict", f"track {track_id} is already taken down")
     track.taken_down_at = utcnow()
     track.takedown_reason = cleaned
+    track.takedown_source = source
     issued = []
     if track.atproto_uri:  # a record never published has nothing to label
         for value in dict.fromkeys(labels):
@@ -73,11 +102,12 @@ async def take_down(
         action="track.takedown",
         subject=f"track:{track_id}",
         reason=cleaned,
+        source=source,
         uri=track.atproto_uri,
         labels=issued,
     )
     await db.flush()
-    catalogue_changed()
+    _clear_after_commit(db)
     return track
 
 
@@ -86,9 +116,10 @@ async def restore(runtime: Runtime, db: AsyncSession, track_id: int, *, actor: s
     track = await _track(db, track_id)
     if track.taken_down_at is None:
         raise ServiceError(409, "conflict", f"track {track_id} is not taken down")
-    reason = track.takedown_reason
+    reason, source = track.takedown_reason, track.takedown_source
     track.taken_down_at = None
     track.takedown_reason = None
+    track.takedown_source = None
     negated: list[str] = []
     if track.atproto_uri:
         negated = await _negate(runtime, db, track.atproto_uri, track.atproto_cid)
@@ -98,11 +129,12 @@ async def restore(runtime: Runtime, db: AsyncSession, track_id: int, *, actor: s
         action="track.restore",
         subject=f"track:{track_id}",
         was=reason,
+        source=source,
         uri=track.atproto_uri,
         labels_negated=negated,
     )
     await db.flush()
-    catalogue_changed()
+    _clear_after_commit(db)
     return track
 
 
@@ -130,7 +162,6 @@ async def take_down_track(
         track = await take_down(runtime, db, track_id, reason=reason, actor=actor, labels=labels)
         await db.commit()
         db.expunge(track)
-    catalogue_changed()  # again: a request between flush and commit may have cached the old
     return track
 
 
@@ -139,7 +170,6 @@ async def restore_track(runtime: Runtime, track_id: int, *, actor: str) -> Track
         track = await restore(runtime, db, track_id, actor=actor)
         await db.commit()
         db.expunge(track)
-    catalogue_changed()
     return track
 
 

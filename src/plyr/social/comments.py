@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from plyr.atproto.tid import next_tid
 from plyr.db.models import Comment, Preferences, Track, utcnow
 from plyr.db.text import require_storable
-from plyr.db.visibility import account_listed
+from plyr.db.visibility import account_listed, require_listed
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.social import sync
@@ -60,6 +60,7 @@ async def add_comment(
         track = await db.get(Track, track_id)
         if track is None:
             raise ServiceError(404, "not_found", "no such track")
+        await require_listed(db, track, did)
         allowed = await db.scalar(
             select(Preferences.allow_comments).where(Preferences.did == track.artist_did)
         )

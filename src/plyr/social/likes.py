@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from plyr.atproto.tid import next_tid
 from plyr.db.models import Artist, Like, ListItem, ListType, MusicList, Preferences, Track, utcnow
-from plyr.db.visibility import account_listed, track_listed
+from plyr.db.visibility import account_listed, require_listed, track_listed
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.social import sync
@@ -24,6 +24,7 @@ async def like(runtime: Runtime, did: str, track_id: int, session_id: str | None
         track = await db.get(Track, track_id)
         if track is None:
             raise ServiceError(404, "not_found", "no such track")
+        await require_listed(db, track, did)
         existing = await db.scalar(select(Like).where(Like.did == did, Like.track_id == track_id))
         if existing is not None:
             db.expunge(existing)

@@ -12,6 +12,7 @@ from plyr.atproto.lexicon import grapheme_length
 from plyr.atproto.tid import next_tid
 from plyr.db.models import ListItem, ListType, MusicList, PublishState, Track
 from plyr.db.text import require_storable
+from plyr.db.visibility import require_listed
 from plyr.errors import ServiceError
 from plyr.jobs.queue import enqueue
 from plyr.runtime import Runtime
@@ -69,6 +70,7 @@ async def append_track(db: AsyncSession, row: MusicList, track_id: int, did: str
     track = await db.get(Track, track_id)
     if track is None:
         raise ServiceError(404, "not_found", "no such track")
+    await require_listed(db, track, did)
     if row.list_type == ListType.album and track.artist_did != did:
         raise ServiceError(403, "forbidden", "an album holds its artist's own tracks")
     count = await db.scalar(select(func.count(ListItem.id)).where(ListItem.list_id == row.id))

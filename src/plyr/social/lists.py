@@ -16,14 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from plyr.atproto.tid import next_tid
-from plyr.db.models import ListItem, ListType, MusicList, Track, utcnow
-from plyr.db.visibility import track_listed
+from plyr.db.models import Artist, ListItem, ListType, MusicList, Track, utcnow
+from plyr.db.visibility import HIDDEN_MESSAGE, Unavailable, track_listed
 from plyr.errors import ServiceError
 from plyr.media.artwork import process_artwork
 from plyr.media.errors import UnsafeImage, UnsupportedImage
 from plyr.media.sniff import sniff_image
 from plyr.runtime import Runtime
-from plyr.social import sync
+from plyr.social import likes, sync
 from plyr.social.albums import rename_album_on_tracks
 
 # Part of this module's interface: the API's bounds and looking a list up.
@@ -39,6 +39,30 @@ from plyr.social.list_rows import (
 )
 from plyr.social.list_rows import get_list as get_list
 from plyr.storage.artwork import store_artwork
+
+
+async def visible_list(
+    runtime: Runtime, list_id: int, viewer_did: str | None, *, admin: bool = False
+) -> MusicList:
+    """A list the viewer may see: 451 when an operator hid its owner's account (its owner
+    and operators still see it), 404 for a liked list its owner keeps to themselves."""
+    async with runtime.sessions() as db:
+        found = (
+            await db.execute(
+                select(MusicList, Artist.hidden_at)
+                .outerjoin(Artist, Artist.did == MusicList.did)
+                .where(MusicList.id == list_id)
+            )
+        ).first()
+        if found is None:
+            raise ServiceError(404, "not_found", "no such list")
+        row, hidden_at = found
+        db.expunge(row)
+    if hidden_at is not None and not admin and viewer_did != row.did:
+        raise Unavailable(HIDDEN_MESSAGE)
+    if not await likes.may_see_list(runtime, row, viewer_did):
+        raise ServiceError(404, "not_found", "no such list")
+    return row
 
 
 @dataclass

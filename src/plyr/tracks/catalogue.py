@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, union_all
 
 from plyr.db.models import Artist, PublishState, Track
-from plyr.db.visibility import HIDDEN_MESSAGE, track_listed, unavailable_reason
+from plyr.db.visibility import HIDDEN_MESSAGE, account_hidden, track_listed, unavailable_reason
+from plyr.db.visibility import Unavailable as Unavailable  # one class: domain writes raise it too
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
@@ -34,13 +35,6 @@ async def owned_track(runtime: Runtime, track_id: int, did: str) -> Track:
     if track.artist_did != did:
         raise ServiceError(403, "forbidden", "only the artist can change this track")
     return track
-
-
-class Unavailable(ServiceError):
-    """451: an operator took the track down or hid its account; the message says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(451, "unavailable_for_legal_reasons", reason)
 
 
 async def track_with_artist(runtime: Runtime, track_id: int) -> tuple[Track, Artist | None]:
@@ -89,6 +83,49 @@ async def visible_track(
     if reason is not None and not admin and viewer_did != track.artist_did:
         raise Unavailable(reason)
     return track
+
+
+async def check_stored_key(
+    runtime: Runtime, key: str, viewer_did: str | None, *, admin: bool = False
+) -> None:
+    """Unavailable (451) when a stored object (audio, artwork: keys are content hashes)
+    belongs only to tracks listeners may not meet, except to operators and to the artist
+    of one of them. A key of no track (a list cover, an avatar) passes; so does one that a
+    listed track shares (the same artwork on two tracks).
+
+    The key columns carry no index, so the first question is asked among the unlisted
+    tracks only (the partial index of taken-down tracks, the hidden accounts' tracks); the
+    listed ones are looked at only for a key that one of those holds (rare).
+    """
+    if admin:
+        return
+    holds_key = or_(
+        Track.original_key == key,
+        Track.stream_key == key,
+        Track.image_key == key,
+        Track.thumbnail_key == key,
+    )
+    # Two index searches (the partial index of taken-down tracks; the hidden accounts'
+    # tracks by artist), not an OR the planners turn into a scan of `tracks`.
+    unlisted = union_all(
+        select(Track.id).where(Track.taken_down_at.is_not(None), holds_key),
+        select(Track.id).where(account_hidden(Track.artist_did), holds_key),
+    ).subquery()
+    async with runtime.sessions() as db:
+        rows = (
+            await db.execute(
+                select(Track, Artist)
+                .outerjoin(Artist, Artist.did == Track.artist_did)
+                .where(Track.id.in_(select(unlisted.c.id)))
+            )
+        ).all()
+        if not rows or any(track.artist_did == viewer_did for track, _ in rows):
+            return
+        shared = await db.scalar(select(Track.id).where(track_listed(), holds_key).limit(1))
+    if shared is not None:
+        return
+    track, artist = rows[0]
+    raise Unavailable(unavailable_reason(track, artist) or HIDDEN_MESSAGE)
 
 
 def listed_artist(artist: Artist, viewer_did: str | None, *, admin: bool = False) -> Artist:

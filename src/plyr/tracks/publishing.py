@@ -116,5 +116,10 @@ async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str
                     {"track_id": track_id},
                     dedupe_key=f"moderation.scan:{track_id}",
                 )
+            if settings.labeler_did or settings.atproto_dev_network:
+                # A new record version: labels on the old CID follow it; flagged artwork is
+                # labelled (plyr.moderation.relabel). Not deduplicated: a job already running
+                # may have read the previous CID; the job is idempotent.
+                await enqueue(db, "moderation.relabel", {"track_id": track_id})
         await db.commit()
     return {"uri": ref.uri, "cid": ref.cid}

@@ -32,11 +32,27 @@ class StaleQueue(ServiceError):
         self.state = state
 
 
-async def _tracks(runtime: Runtime, ids: list[int], did: str) -> list[Track]:
-    """The queue's tracks that `did` may play: a taken-down track (or a hidden account's)
-    drops out of other listeners' queues on read; its artist keeps it."""
+async def _existing(runtime: Runtime, ids: list[int], did: str) -> set[int]:
+    """Which of `ids` a queue may hold: tracks that exist, taken down or not (a reversal
+    brings them back), but not someone else's still processing."""
     if not ids:
-        return []
+        return set()
+    async with runtime.sessions() as db:
+        rows = await db.execute(
+            select(Track.id).where(
+                Track.id.in_(ids),
+                or_(Track.publish_state != PublishState.processing, Track.artist_did == did),
+            )
+        )
+        return set(rows.scalars())
+
+
+async def _tracks(runtime: Runtime, ids: list[int], did: str) -> dict[int, Track]:
+    """The queue's tracks that `did` may play: a taken-down track (or a hidden account's)
+    drops out of other listeners' queues on read (its id stays stored); its artist keeps
+    it."""
+    if not ids:
+        return {}
     async with runtime.sessions() as db:
         rows = await db.execute(
             select(Track).where(
@@ -45,8 +61,20 @@ async def _tracks(runtime: Runtime, ids: list[int], did: str) -> list[Track]:
                 or_(track_listed(), Track.artist_did == did),
             )
         )
-        found = {track.id: track for track in rows.scalars()}
-    return [found[i] for i in ids if i in found]  # order kept; deleted tracks drop out
+        return {track.id: track for track in rows.scalars()}
+
+
+def _view(
+    revision: int, ids: list[int], current: int, found: dict[int, Track], position: int
+) -> QueueState:
+    """The stored queue as the listener sees it. `current` indexes the stored ids: the
+    listener is on that track, or, when it is filtered out, on the next one they may play
+    (the last one when none follows)."""
+    shown = [i for i in ids if i in found]
+    index = sum(1 for i in ids[:current] if i in found)
+    return QueueState(
+        revision, [found[i] for i in shown], min(index, max(len(shown) - 1, 0)), position
+    )
 
 
 async def get_queue(runtime: Runtime, did: str) -> QueueState:
@@ -60,8 +88,31 @@ async def get_queue(runtime: Runtime, did: str) -> QueueState:
             row.current,
             row.position_ms,
         )
-    tracks = await _tracks(runtime, ids, did)
-    return QueueState(revision, tracks, min(current, max(len(tracks) - 1, 0)), position)
+    return _view(revision, ids, current, await _tracks(runtime, ids, did), position)
+
+
+def _merged(
+    stored: list[int], sent: list[tuple[int, int]], unseen: set[int]
+) -> list[tuple[int, int]]:
+    """The queue the client sent (`(index sent, id)` pairs) with the stored tracks it could
+    not see (`unseen`: taken down, a hidden account's) kept where they were, after the
+    track they followed (index -1): a client that read the filtered queue and writes it
+    back must not drop them for good."""
+    sent_ids = {i for _, i in sent}
+    after: dict[int | None, list[int]] = {}
+    previous: int | None = None
+    for i in stored:
+        if i in unseen and i not in sent_ids:
+            after.setdefault(previous, []).append(i)
+        elif i in sent_ids:
+            previous = i
+    if not after:
+        return sent
+    merged = [(-1, i) for i in after.pop(None, [])]
+    for index, i in sent:
+        merged.append((index, i))
+        merged += [(-1, j) for j in after.pop(i, [])]
+    return merged
 
 
 async def put_queue(
@@ -73,14 +124,27 @@ async def put_queue(
     current: int,
     position_ms: int,
 ) -> QueueState:
-    """Replace the queue if `revision` is still the latest; StaleQueue otherwise."""
+    """Replace the queue if `revision` is still the latest; StaleQueue otherwise.
+
+    `current` indexes `track_ids`. Filtering happens on read only: ids of taken-down tracks
+    stay stored, so a restore puts them back in the queue."""
     if len(track_ids) > MAX_QUEUE:
         raise ServiceError(422, "invalid_input", f"a queue holds at most {MAX_QUEUE} tracks")
-    tracks = await _tracks(runtime, track_ids, did)
-    current = max(0, min(current, max(len(tracks) - 1, 0)))
+    exists = await _existing(runtime, track_ids, did)
+    sent = [(index, i) for index, i in enumerate(track_ids) if i in exists]
+    async with runtime.sessions() as db:
+        row = await db.get(PlayQueue, did)
+        stored = list(row.track_ids) if row is not None and row.revision == revision else []
+    if stored:
+        visible = await _tracks(runtime, stored, did)
+        sent = _merged(stored, sent, {i for i in stored if i not in visible})[:MAX_QUEUE]
+    ids = [i for _, i in sent]
+    # The track the client is on, or the next one that exists (the last when none does).
+    at = next((n for n, (index, _) in enumerate(sent) if index >= current), len(ids) - 1)
+    at = max(at, 0)
     values = {
-        "track_ids": [track.id for track in tracks],
-        "current": current,
+        "track_ids": ids,
+        "current": at,
         "position_ms": max(0, position_ms),
         "updated_at": utcnow(),
     }
@@ -102,8 +166,8 @@ async def put_queue(
             await db.commit()
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise StaleQueue(await get_queue(runtime, did))
-    new_revision = revision + 1
-    return QueueState(new_revision, tracks, current, max(0, position_ms))
+    found = await _tracks(runtime, ids, did)
+    return _view(revision + 1, ids, at, found, max(0, position_ms))
 
 
 async def drop_tracks(db: AsyncSession, track_ids: list[int]) -> int:

@@ -19,6 +19,7 @@ from plyr import __version__, ingest
 from plyr import handlers as _handlers  # noqa: F401 - registers every job handler and indexer
 from plyr.config import Settings, get_settings
 from plyr.jobs.worker import Worker, WorkerOptions
+from plyr.moderation import relabel, scanning
 from plyr.monitoring import Monitoring
 from plyr.runtime import Runtime
 from plyr.tracks import leftovers
@@ -61,6 +62,8 @@ def create_app(
             worker = Worker(runtime.sessions, WorkerOptions.from_settings(settings))
             worker.services["storage"] = runtime.storage
             worker.services["runtime"] = runtime
+            await scanning.backfill_on_start(runtime)
+            await relabel.sensitive_backfill_on_start(runtime)
             worker_task = asyncio.create_task(worker.run(stop), name="job-worker")
         ingest_task: asyncio.Task[None] | None = None
         if with_ingest and settings.ingest_url:

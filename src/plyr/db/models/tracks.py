@@ -81,6 +81,13 @@ class Track(Base):
             "created_at",
         ),
         Index("ix_tracks_publish_state_created_at", "publish_state", "created_at"),
+        # The (few) taken-down tracks, found without a scan (`/media/{key}` asks among them).
+        Index(
+            "ix_tracks_taken_down_at",
+            "taken_down_at",
+            sqlite_where=text("taken_down_at IS NOT NULL"),
+            postgresql_where=text("taken_down_at IS NOT NULL"),
+        ),
         # The same file uploaded twice by one artist is a duplicate; two artists may share bytes.
         UniqueConstraint("artist_did", "content_hash", name="uq_tracks_artist_content"),
         UniqueConstraint("artist_did", "rkey", name="uq_tracks_artist_rkey"),
@@ -127,6 +134,9 @@ class Track(Base):
     # the record stays in the artist's PDS. Cleared when the decision is reversed.
     taken_down_at: Mapped[datetime | None] = mapped_column()
     takedown_reason: Mapped[str | None] = mapped_column(Text)
+    # Who took it down: "flag" (a copyright decision, undone when its flags clear) or
+    # "admin" (an operator's own takedown: only an operator's restore undoes it).
+    takedown_source: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -12,6 +12,7 @@ from plyr.social import sensitive
 from plyr.web.shared.caller import Caller, CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
+from plyr.web.shared.operators import is_operator
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 # 403: signed in, but not one of the operators.
@@ -19,7 +20,7 @@ NOT_ADMIN = {403: "only the operators of this plyr (`PLYR_ADMIN_DIDS`), or a CSR
 
 
 async def require_admin(runtime: RuntimeDep, caller: CallerDep) -> Caller:
-    if caller.did not in runtime.settings.admin_dids:
+    if not is_operator(runtime.settings, caller.did):
         raise ApiError(403, "not_admin", "only the operators of this plyr can do this")
     return caller
 
@@ -83,10 +84,10 @@ async def flag_sensitive_image(
 )
 async def unflag_sensitive_image(
     runtime: RuntimeDep,
-    _admin: AdminDep,
+    admin: AdminDep,
     _csrf: CsrfDep,
     image: Annotated[str, Query(min_length=1, max_length=2048)],
 ) -> None:
     """Clear a flag (`?image=` as it was flagged)."""
-    if not await sensitive_labels.unflag_image(runtime, image):
+    if not await sensitive_labels.unflag_image(runtime, image, by=admin.did):
         raise ApiError(404, "not_found", "that image is not flagged")

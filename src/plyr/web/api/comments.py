@@ -90,6 +90,7 @@ async def track_comments(
         404,
         422,
         429,
+        451,
         described={403: "the artist turned comments off, or a CSRF failure"},
     ),
 )

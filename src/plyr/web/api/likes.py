@@ -34,7 +34,7 @@ async def _like_count(runtime: Runtime, track_id: int) -> int:
     return (await likes.like_counts(runtime, [track_id])).get(track_id, 0)
 
 
-@router.post("/api/tracks/{track_id}/like", responses=error_responses(401, 403, 404, 422, 429))
+@router.post("/api/tracks/{track_id}/like", responses=error_responses(401, 403, 404, 422, 429, 451))
 async def like_track(
     track_id: PathId, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> LikeOut:

@@ -10,18 +10,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from plyr.artists import find_artist, get_artist
+from plyr.artists import find_artist
 from plyr.db.models import ListType, MusicList
 from plyr.runtime import Runtime
 from plyr.social import likes, lists
 from plyr.social.lists import MAX_ITEMS
 from plyr.tracks.catalogue import listed_artist
 from plyr.web.api.bounds import SLACK
-from plyr.web.shared.caller import Caller, CallerDep, CsrfDep, OptionalCaller, viewer_of
+from plyr.web.shared.caller import Caller, CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
 from plyr.web.shared.form_stream import IMAGE_FORM, received_image
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.operators import viewer_of
 from plyr.web.shared.params import BodyId, PathId
 from plyr.web.shared.views import TrackSummary, record_uri, track_summary
 
@@ -72,14 +73,9 @@ def list_out(runtime: Runtime, row: MusicList, item_count: int) -> ListOut:
     )
 
 
-def _viewer(caller: Caller | None) -> str | None:
-    return caller.did if caller is not None else None
-
-
 async def list_detail(runtime: Runtime, list_id: int, caller: Caller | None) -> ListDetail:
-    row = await lists.get_list(runtime, list_id)
-    if not await likes.may_see_list(runtime, row, _viewer(caller)):
-        raise ApiError(404, "not_found", "no such list")
+    viewer, admin = viewer_of(runtime, caller)
+    row = await lists.visible_list(runtime, list_id, viewer, admin=admin)
     own = caller is not None and caller.did == row.did
     found = await lists.entries(runtime, list_id, published_only=not own)
     return ListDetail(
@@ -99,7 +95,14 @@ async def list_detail(runtime: Runtime, list_id: int, caller: Caller | None) -> 
 @router.get(
     "/api/lists",
     responses=error_responses(
-        401, 404, 422, described={401: "no `did` given and not signed in (or a bad token)"}
+        401,
+        404,
+        422,
+        451,
+        described={
+            401: "no `did` given and not signed in (or a bad token)",
+            451: "an operator hid this account",
+        },
     ),
 )
 async def user_lists(
@@ -109,8 +112,9 @@ async def user_lists(
     type: Annotated[ListType | None, Query()] = None,
 ) -> list[ListOut]:
     """A user's lists, newest first."""
-    if did is not None:
-        owner = (await find_artist(runtime, did)).did
+    viewer, admin = viewer_of(runtime, caller)
+    if did is not None:  # a hidden account's lists: 451, as its profile answers
+        owner = listed_artist(await find_artist(runtime, did), viewer, admin=admin).did
     elif caller is not None:
         owner = caller.did
     else:
@@ -119,7 +123,7 @@ async def user_lists(
     return [
         list_out(runtime, row, count)
         for row, count in found
-        if await likes.may_see_list(runtime, row, _viewer(caller))
+        if await likes.may_see_list(runtime, row, viewer)
     ]
 
 
@@ -152,6 +156,7 @@ class OrderIn(BaseModel):
         409,
         422,
         429,
+        451,
         described={
             403: "an album holds its artist's own tracks, or a CSRF failure",
             409: "you already have an album by that name",
@@ -177,11 +182,6 @@ async def create_list(
 @router.get("/api/lists/{list_id}", responses=error_responses(401, 404, 422, 451))
 async def get_list(list_id: PathId, runtime: RuntimeDep, caller: OptionalCaller) -> ListDetail:
     """A list with its entries in order (451 when an operator hid its owner's account)."""
-    row = await lists.get_list(runtime, list_id)
-    owner = await get_artist(runtime, row.did)
-    if owner is not None:
-        viewer, admin = viewer_of(runtime, caller)
-        listed_artist(owner, viewer, admin=admin)
     return await list_detail(runtime, list_id, caller)
 
 
@@ -221,7 +221,15 @@ async def delete_list(
     "/api/lists/{list_id}/items",
     status_code=201,
     responses=error_responses(
-        400, 401, 403, 404, 409, 422, 429, described={409: "the track is already on this album"}
+        400,
+        401,
+        403,
+        404,
+        409,
+        422,
+        429,
+        451,
+        described={409: "the track is already on this album"},
     ),
 )
 async def add_item(

@@ -17,6 +17,7 @@ from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
 from plyr.web.shared.form_stream import BINARY, multipart_body, receive_form
+from plyr.web.shared.limits import limit_writes
 from plyr.web.shared.params import MAX_COUNT, MAX_ID, BodyId, PathId
 
 router = APIRouter(tags=["moderation"])
@@ -64,6 +65,32 @@ class FlagOut(_Out):
     note: str | None
     resolved_by: str | None
     resolved_at: datetime | None
+    appeal_text: str | None
+    appealed_at: datetime | None
+    created_at: datetime
+
+
+class ArtistTrackOut(_Out):
+    id: int
+    title: str
+    duration_seconds: int | None
+    taken_down: bool
+    takedown_reason: str | None
+
+
+class ArtistFlagOut(_Out):
+    """A flag as the artist of the flagged track sees it: their track, what it matched (title,
+    artist, a work's rights holder) and their appeal; nothing of the operators or of the
+    other account."""
+
+    id: int
+    status: FlagStatus
+    score: int
+    ranges: list[dict[str, Any]]
+    track: ArtistTrackOut
+    matched_title: str | None
+    matched_artist: str | None
+    matched_rights_holder: str | None
     appeal_text: str | None
     appealed_at: datetime | None
     created_at: datetime
@@ -144,7 +171,8 @@ class WorkPage(BaseModel):
 
 
 class BackfillOut(BaseModel):
-    enqueued: int
+    job_id: int
+    queued: bool = Field(description="false: a backfill was already waiting (this is it)")
 
 
 Score = Annotated[int, Query(ge=0, le=100)]
@@ -301,26 +329,51 @@ async def delete_reference(
     await references.delete_work(runtime, work_id, actor=admin.did)
 
 
-@router.post(f"{ADMIN}/backfill", responses=error_responses(401, 403, described=NOT_ADMIN))
+@router.post(
+    f"{ADMIN}/backfill",
+    status_code=202,
+    responses=error_responses(400, 401, 403, described=NOT_ADMIN),
+)
 async def backfill(runtime: RuntimeDep, admin: AdminDep, _csrf: CsrfDep) -> BackfillOut:
-    """Scan every published track that has no fingerprint yet (jobs)."""
-    return BackfillOut(enqueued=await scanning.enqueue_backfill(runtime, actor=admin.did))
+    """Scan every published track that has no fingerprint yet: enqueues the backfill job
+    (it enqueues the scans) and returns at once."""
+    job_id, queued = await scanning.request_backfill(runtime, actor=admin.did)
+    return BackfillOut(job_id=job_id, queued=queued)
 
 
 @router.get("/api/me/flags", responses=error_responses(401))
-async def my_flags(runtime: RuntimeDep, caller: CallerDep) -> list[FlagOut]:
+async def my_flags(runtime: RuntimeDep, caller: CallerDep) -> list[ArtistFlagOut]:
     """Your tracks under review or taken down, newest first, and why."""
-    return [_out(v) for v in await flags.artist_flags(runtime, caller.did)]
+    views = await flags.artist_flags(runtime, caller.did)
+    return [ArtistFlagOut.model_validate(v) for v in views]
 
 
 @router.post(
     "/api/me/flags/{flag_id}/appeal",
     responses=error_responses(
-        400, 401, 403, 404, 409, 422, described={409: "appealed already, or nothing to appeal"}
+        400,
+        401,
+        403,
+        404,
+        409,
+        422,
+        429,
+        described={
+            403: "a CSRF failure",
+            404: "no such flag on your tracks",
+            409: "appealed already, or nothing to appeal",
+        },
     ),
 )
 async def appeal_flag(
-    runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep, flag_id: PathId, body: AppealIn
-) -> FlagOut:
+    request: Request,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    _csrf: CsrfDep,
+    flag_id: PathId,
+    body: AppealIn,
+) -> ArtistFlagOut:
     """Reply once to a flag on your track: it returns to the operators' queue."""
-    return _out(await flags.appeal(runtime, flag_id, did=caller.did, text=body.text))
+    await limit_writes(runtime, request, caller.did)
+    view = await flags.appeal(runtime, flag_id, did=caller.did, text=body.text)
+    return ArtistFlagOut.model_validate(view)

@@ -15,10 +15,11 @@ from plyr.social import likes, profiles
 from plyr.social.profiles import MAX_BIO
 from plyr.tracks.catalogue import listed_artist
 from plyr.web.api.bounds import SLACK
-from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller, viewer_of
+from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.operators import viewer_of
 from plyr.web.shared.views import Person, TrackSummary, person, record_uri, track_summary
 
 router = APIRouter(tags=["social"])

@@ -14,11 +14,12 @@ from plyr.media.sniff import sniff_image
 from plyr.social.tags import tags_of
 from plyr.storage.artwork import store_artwork
 from plyr.tracks import catalogue, editing
-from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller, viewer_of
+from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
 from plyr.web.shared.form_stream import IMAGE_FORM, received_image
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.operators import viewer_of
 from plyr.web.shared.params import PathId
 from plyr.web.shared.views import TrackOut, track_out
 

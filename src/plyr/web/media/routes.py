@@ -15,14 +15,16 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from plyr.db.models import Track
+from plyr.moderation.references import AUDIO_NAMESPACE
 from plyr.runtime import Runtime
 from plyr.social import lists
 from plyr.storage.base import validate_key
-from plyr.tracks.catalogue import Unavailable, playable_track, visible_track
+from plyr.tracks.catalogue import Unavailable, check_stored_key, playable_track, visible_track
 from plyr.web.media.serve import serve_object
-from plyr.web.shared.caller import Caller, OptionalCaller, viewer_of
+from plyr.web.shared.caller import Caller, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep, get_runtime
 from plyr.web.shared.errors import ApiError
+from plyr.web.shared.operators import viewer_of
 from plyr.web.shared.params import PathId
 
 router = APIRouter(include_in_schema=False)
@@ -59,15 +61,34 @@ def content_type_for_key(key: str) -> str:
     return guessed or "application/octet-stream"
 
 
+# Reference recordings (copyright review) are the operators' alone: they hear them through
+# /media/admin/references/{id}/audio, never by key here.
+PRIVATE_PREFIXES = (f"{AUDIO_NAMESPACE}/",)
+
+
 @router.api_route("/media/{key:path}", methods=["GET", "HEAD"])
-async def media(key: str, request: Request) -> Response:
+async def media(key: str, request: Request, caller: OptionalCaller) -> Response:
+    """A stored object by key. The audio and artwork of tracks listeners may not meet
+    (taken down, a hidden account's) answer 451 but to operators and their artist.
+
+    With S3 and a public bucket (`PLYR_S3_PUBLIC_BASE_URL`) this only guards plyr's own
+    address: the object's URL in the bucket stays reachable by whoever has it (keys are
+    content hashes, so it must be known, not guessed). Refusing those needs a private
+    bucket (presigned URLs) or deleting the object."""
     try:
         validate_key(key)
     except ValueError:
         raise ApiError(404, "not_found", "there is nothing at this address") from None
+    if key.startswith(PRIVATE_PREFIXES):
+        raise ApiError(404, "not_found", "there is nothing at this address")
     # get_runtime called directly: a Depends() costs more than serving a cached range.
-    storage = get_runtime(request).storage
-    return await serve_object(request, storage, key, content_type=content_type_for_key(key))
+    runtime = get_runtime(request)
+    viewer, admin = viewer_of(runtime, caller)
+    try:
+        await check_stored_key(runtime, key, viewer, admin=admin)
+    except Unavailable as exc:
+        return _unavailable(exc)
+    return await serve_object(request, runtime.storage, key, content_type=content_type_for_key(key))
 
 
 async def _playable(runtime: Runtime, track_id: int, caller: Caller | None) -> Track:
@@ -141,8 +162,12 @@ async def track_image(
 
 @router.get("/lists/{list_id}/cover")
 @router.get("/lists/{list_id}/cover/thumb")
-async def list_cover(list_id: PathId, request: Request, runtime: RuntimeDep) -> Response:
-    row = await lists.get_list(runtime, list_id)
+async def list_cover(
+    list_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+) -> Response:
+    """451 when an operator hid the list's owner (404 for a liked list kept private)."""
+    viewer, admin = viewer_of(runtime, caller)
+    row = await lists.visible_list(runtime, list_id, viewer, admin=admin)
     return await _artwork(
         request, runtime, row.image_key, row.thumbnail_key, "this list has no cover"
     )

@@ -14,8 +14,9 @@ from plyr.runtime import Runtime
 from plyr.social import likes, lists, profiles
 from plyr.tracks.catalogue import listed_artist, published_track_count, published_tracks_page
 from plyr.web.pages.common import row_extras
-from plyr.web.shared.caller import OptionalCaller, viewer_of
+from plyr.web.shared.caller import OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.operators import viewer_of
 from plyr.web.shared.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -13,8 +13,9 @@ from plyr.errors import ServiceError
 from plyr.social import likes, lists, tags
 from plyr.tracks.catalogue import listed_artist
 from plyr.web.pages.common import row_extras
-from plyr.web.shared.caller import BrowserDep, OptionalCaller, viewer_of
+from plyr.web.shared.caller import BrowserDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.operators import viewer_of
 from plyr.web.shared.templating import render
 
 router = APIRouter(include_in_schema=False)

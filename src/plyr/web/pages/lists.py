@@ -16,10 +16,11 @@ from plyr.runtime import Runtime
 from plyr.social import lists
 from plyr.tracks.catalogue import listed_artist
 from plyr.web.pages.common import clock, finish, is_htmx, row_extras
-from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep, OptionalCaller, viewer_of
+from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.form_stream import received_image
 from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.operators import viewer_of
 from plyr.web.shared.params import FormId, FormIds, PathId
 from plyr.web.shared.templating import render
 

@@ -12,8 +12,9 @@ from plyr.social.tags import tags_of
 from plyr.tracks import editing
 from plyr.tracks.catalogue import playable_track
 from plyr.web.pages.track_social import track_social
-from plyr.web.shared.caller import BrowserDep, CsrfDep, OptionalCaller, viewer_of
+from plyr.web.shared.caller import BrowserDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.operators import viewer_of
 from plyr.web.shared.params import PathId
 from plyr.web.shared.templating import render
 from plyr.web.shared.views import track_out

@@ -107,14 +107,6 @@ async def _caller(
 OptionalCaller = Annotated[Caller | None, Depends(current_caller)]
 
 
-def viewer_of(runtime: Runtime, caller: Caller | None) -> tuple[str | None, bool]:
-    """The caller's DID (None when signed out) and whether they are an operator
-    (`PLYR_ADMIN_DIDS`: they still see what moderation took down, to review it)."""
-    if caller is None:
-        return None, False
-    return caller.did, caller.did in runtime.settings.admin_dids
-
-
 def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
         "accept", ""

@@ -16,6 +16,7 @@ import plyr
 from plyr.auth.sessions import csrf_token
 from plyr.social import sensitive
 from plyr.social.preferences import PreferencesView
+from plyr.web.shared.operators import is_operator
 
 # Templates and static files belong to the whole web layer: they live beside these packages.
 WEB_DIR = Path(__file__).resolve().parents[1]
@@ -64,8 +65,8 @@ def render(
         csrf = csrf_token(runtime.settings.secret_key_bytes(), caller.session.id)
     public_url = runtime.settings.public_url if runtime is not None else ""
     # The header links operators (PLYR_ADMIN_DIDS) to the moderation queue.
-    operator = (
-        caller is not None and runtime is not None and caller.did in runtime.settings.admin_dids
+    operator = runtime is not None and is_operator(
+        runtime.settings, caller.did if caller is not None else None
     )
     full = {
         "caller": caller,

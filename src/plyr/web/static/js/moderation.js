@@ -39,6 +39,8 @@ document.addEventListener("click", (event) => {
   seek(flagged, Number(button.dataset.flagged));
   seek(matched, Number(button.dataset.matched));
   const play = button.dataset.play === "matched" ? matched : flagged;
+  const other = play === matched ? flagged : matched;
+  other?.pause(); // at once: the "play" event below comes only when playback starts
   play?.play().catch(() => {}); // a browser may refuse to play; the position is set anyway
 });
 
