@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from plyr.storage.base import StorageUnavailable
 from plyr.storage.factory import create_storage
@@ -38,6 +40,45 @@ async def test_check_creates_the_bucket(s3_server: S3Server, tmp_path: Path) -> 
         finally:
             await store.close()
             await remove_bucket(admin, settings.s3_bucket)
+
+
+@pytest.mark.s3
+async def test_roles_starting_at_once_all_pass_the_check(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    """web, worker and ingest start together and each makes sure the bucket exists: the ones
+    that lose the race to create it are told it is already theirs, which is not a failure."""
+    settings = s3_settings(tmp_path, s3_server)
+    stores = [create_storage(settings) for _ in range(6)]
+    async with admin_client(s3_server) as admin:
+        try:
+            await asyncio.gather(*(store.check() for store in stores))
+            await admin.head_bucket(Bucket=settings.s3_bucket)
+        finally:
+            for store in stores:
+                await store.close()
+            await remove_bucket(admin, settings.s3_bucket)
+
+
+class _LostTheRace:
+    """A client whose bucket another process created between its HEAD and its CREATE."""
+
+    async def head_bucket(self, **_: object) -> None:
+        raise ClientError({"ResponseMetadata": {"HTTPStatusCode": 404}}, "HeadBucket")
+
+    async def create_bucket(self, **_: object) -> None:
+        error = {"Code": "BucketAlreadyOwnedByYou", "Message": "you already own it"}
+        raise ClientError({"Error": error}, "CreateBucket")
+
+
+async def test_losing_the_race_to_create_the_bucket_is_not_a_failure(tmp_path: Path) -> None:
+    store = S3Storage.from_settings(
+        make_settings(tmp_path, "sqlite+aiosqlite://", storage_backend="s3")
+    )
+    try:
+        await store._ensure_bucket(_LostTheRace())
+    finally:
+        await store.close()
 
 
 @pytest.mark.s3

@@ -212,15 +212,21 @@ class S3Storage:
                 return
             if status != 404:
                 raise
-        if self.region in ("us-east-1", "auto"):
-            await client.create_bucket(Bucket=self.bucket)
-        else:
-            await client.create_bucket(
-                Bucket=self.bucket,
-                CreateBucketConfiguration={
-                    "LocationConstraint": cast("BucketLocationConstraintType", self.region)
-                },
-            )
+        try:
+            if self.region in ("us-east-1", "auto"):
+                await client.create_bucket(Bucket=self.bucket)
+            else:
+                await client.create_bucket(
+                    Bucket=self.bucket,
+                    CreateBucketConfiguration={
+                        "LocationConstraint": cast("BucketLocationConstraintType", self.region)
+                    },
+                )
+        except ClientError as exc:
+            # Several roles starting at once (web, worker, ingest) race to create it: the
+            # loser is told the bucket is already theirs, which is what it wanted.
+            if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                raise
 
     async def close(self) -> None:
         await self._client.close()
