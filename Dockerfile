@@ -8,6 +8,10 @@ COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 
 FROM python:3.11-slim
+# Chromaprint fingerprints published tracks for copyright moderation (the worker role).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libchromaprint1 \
+    && rm -rf /var/lib/apt/lists/*
 # The uv plyr's scripts/setup pins.
 COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 \

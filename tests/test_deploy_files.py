@@ -125,6 +125,7 @@ def test_the_image_is_built_from_the_lock_and_runs_as_a_user() -> None:
     assert all("--frozen" in flags and "--no-dev" in flags for flags in syncs)
     assert "COPY pyproject.toml uv.lock README.md ./" in dockerfile
     assert "RUN npm ci " in dockerfile
+    assert "libchromaprint1" in dockerfile  # the worker fingerprints tracks (moderation)
     setup = (ROOT / "scripts" / "setup").read_text()
     (uv_version,) = re.findall(r'"uv==([0-9.]+)"', setup)
     assert f"ghcr.io/astral-sh/uv:{uv_version} " in dockerfile
