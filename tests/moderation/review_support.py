@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from plyr.auth.sessions import COOKIE_NAME
 from plyr.db.models import ModerationFlag, ReferenceWork
@@ -151,3 +151,27 @@ async def positions(page: Page) -> tuple[float, float]:
         " document.getElementById('audio-matched').currentTime]"
     )
     return float(found[0]), float(found[1])
+
+
+async def takedown_seen_in_chromium(
+    plyr: PlyrServer, alice: SignedIn, browser: Browser, track_id: int, reason: str
+) -> None:
+    """The reason page a listener gets and the notice its artist gets, at desktop and phone
+    widths (screenshots in test-artifacts/moderation/)."""
+    for width in (1280, 375):
+        context = await browser.new_context(viewport={"width": width, "height": 900})
+        page = await context.new_page()
+        response = await page.goto(f"{plyr.url}/tracks/{track_id}")
+        assert response is not None
+        assert response.status == 451
+        await expect(page.get_by_text(reason).first).to_be_visible()
+        assert await sideways(page) <= 0
+        await shot(page, f"takedown-451-{width}")
+        await context.close()
+        context = await signed_in_context(browser, plyr, alice, width)
+        page = await context.new_page()
+        await page.goto(f"{plyr.url}/tracks/{track_id}")
+        await expect(page.locator("#takedown-notice")).to_be_visible()
+        assert await sideways(page) <= 0
+        await shot(page, f"takedown-notice-{width}")
+        await context.close()

@@ -22,6 +22,7 @@ from plyr.atproto.devnet import Network
 from plyr.db.models import Artist, Label, ModerationEvent, Track
 from tests.conftest import devnet_settings
 from tests.moderation.admin_support import run_cli
+from tests.moderation.review_support import takedown_seen_in_chromium
 from tests.support.audio import make_audio
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
@@ -192,7 +193,12 @@ EVERYWHERE = {
 
 
 async def test_a_taken_down_track_leaves_every_listing_and_answers_451(
-    plyr: PlyrServer, alice: SignedIn, bob: SignedIn, catalogue: Catalogue, atproto_net: Network
+    plyr: PlyrServer,
+    alice: SignedIn,
+    bob: SignedIn,
+    catalogue: Catalogue,
+    atproto_net: Network,
+    browser: Browser,
 ) -> None:
     track_id = catalogue.track["id"]
     assert await where_seen(plyr, bob, catalogue, track_id) == EVERYWHERE
@@ -236,6 +242,7 @@ async def test_a_taken_down_track_leaves_every_listing_and_answers_451(
     assert own.status_code == 200
     assert 'id="takedown-notice"' in own.text
     assert REASON in own.text
+    await takedown_seen_in_chromium(plyr, alice, browser, track_id, REASON)
     async with alice.client(plyr) as http:
         assert (await http.get(f"/audio/{track_id}")).status_code == 451
         mine = (await http.get(f"/api/tracks/{track_id}")).json()
