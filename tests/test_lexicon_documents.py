@@ -26,6 +26,7 @@ def test_documents_ship_as_package_data() -> None:
     ids = {document["id"] for document in bundled_documents()}
     assert ids == {
         "com.atproto.repo.strongRef",
+        "com.atproto.label.defs",
         "fm.plyr.track",
         "fm.plyr.like",
         "fm.plyr.comment",

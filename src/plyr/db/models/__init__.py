@@ -16,7 +16,14 @@ from plyr.db.models.moderation import (
     ReferenceWork,
     TrackFingerprint,
 )
-from plyr.db.models.operations import IngestCursor, Job, JobStatus, RateLimitHit
+from plyr.db.models.operations import (
+    BackfillRepo,
+    Export,
+    IngestCursor,
+    Job,
+    JobStatus,
+    RateLimitHit,
+)
 from plyr.db.models.social import (
     Comment,
     Like,
@@ -42,8 +49,10 @@ from plyr.db.models.tracks import (
 __all__ = [
     "Artist",
     "AuthSession",
+    "BackfillRepo",
     "Base",
     "Comment",
+    "Export",
     "FalsePositiveReason",
     "FlagStatus",
     "IngestCursor",

@@ -10,7 +10,18 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, Float, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plyr.db.models.base import NEVER_REUSED, Base, BigIntPK, UTCDateTime, utcnow
@@ -78,3 +89,41 @@ class RateLimitHit(Base):
     bucket: Mapped[str] = mapped_column(String(300), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BackfillRepo(Base):
+    """How far `plyr backfill` got with one repository: the revision it indexed, so an
+    unchanged repo is skipped next time, and what it skipped and why."""
+
+    __tablename__ = "backfill_repos"
+
+    did: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    rev: Mapped[str | None] = mapped_column(String(32))
+    commit_cid: Mapped[str | None] = mapped_column(String(128))
+    # "done", "failed" (the repo as a whole: unreachable, fails to verify), "running"
+    status: Mapped[str] = mapped_column(String(16))
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Export(Base):
+    """A user's export of everything they put on plyr: a zip made by a job, downloadable
+    from an expiring link."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"), index=True)
+    # "queued", "running", "ready", "failed", "expired"
+    status: Mapped[str] = mapped_column(String(16))
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    object_key: Mapped[str | None] = mapped_column(String(512))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

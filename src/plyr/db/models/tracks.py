@@ -137,6 +137,21 @@ class Track(Base):
     # Who took it down: "flag" (a copyright decision, undone when its flags clear) or
     # "admin" (an operator's own takedown: only an operator's restore undoes it).
     takedown_source: Mapped[str | None] = mapped_column(String(16))
+    # The repo revision of the commit behind the indexed version (an older echo is skipped).
+    atproto_rev: Mapped[str | None] = mapped_column(String(32))
+    # Creator-applied content warnings: the values of the record's `labels`
+    # (`com.atproto.label.defs#selfLabels`), e.g. ["sexual"].
+    self_labels: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # The real plyr.fm's `supportGate` ({"type": "any"}), kept as the record says.
+    support_gate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Tracks indexed from the network (another client, a backfill) fetch their audio from
+    # the record's audioBlob or audioUrl: `audio_url` is the record's URL; `audio_state` is
+    # "ready" (playable), "pending" (being fetched) or "unplayable" (`audio_error` says why).
+    audio_url: Mapped[str | None] = mapped_column(String(2048))
+    audio_state: Mapped[str] = mapped_column(
+        String(16), default="ready", server_default=text("'ready'")
+    )
+    audio_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
