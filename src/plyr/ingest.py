@@ -18,6 +18,18 @@ from plyr.runtime import Runtime
 log = logging.getLogger(__name__)
 
 IngestHandler = Callable[[Runtime, RecordEvent], Awaitable[None]]
+
+
+class RecordSkipped(Exception):
+    """An indexer's answer for a record it will not index (fails its lexicon, names a track
+    plyr does not know, an author that does not resolve…): the reason goes to the log and,
+    under `plyr backfill`, to the report. The stream goes on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 _handlers: dict[str, IngestHandler] = {}
 
 
@@ -50,6 +62,8 @@ def build_follower(runtime: Runtime) -> FirehoseFollower | None:
             return
         try:
             await handler(runtime, event)
+        except RecordSkipped as skipped:
+            log.info("skipping %s %s: %s", event.action, event.uri, skipped.reason)
         except Exception:
             # One bad record must not stop the stream; the record can be re-indexed by repair.
             log.exception("indexing %s %s failed", event.action, event.uri)

@@ -129,6 +129,9 @@ class Track(Base):
     publish_error: Mapped[str | None] = mapped_column(Text)
     # Whether the audio also went into the PDS as the record's audioBlob.
     audio_blob_cid: Mapped[str | None] = mapped_column(String(128))
+    # Whether the artwork also went into the PDS (the record's imageBlob): a rebuild from
+    # the network then gets the artwork back even when plyr's media store is gone.
+    image_blob_cid: Mapped[str | None] = mapped_column(String(128))
     play_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     # Taken down by an operator (moderation): out of every listing, its audio answers 451;
     # the record stays in the artist's PDS. Cleared when the decision is reversed.

@@ -3,7 +3,8 @@
 `backfill_repos` remembers, per repository, the revision `plyr backfill` indexed (an
 unchanged repo is skipped) and what it skipped; `exports` are users' export zips made by
 a job. Tracks gain the repo revision of their indexed version, the record's self-labels
-and supportGate, and for tracks indexed from the network the audio's URL and state.
+and supportGate, the CID of their artwork in the PDS (imageBlob), and for tracks indexed
+from the network the audio's URL and state.
 
 Revision ID: 0013
 Revises: 0012
@@ -24,6 +25,7 @@ depends_on: str | Sequence[str] | None = None
 def track_columns() -> list[sa.Column[object]]:
     return [
         sa.Column("atproto_rev", sa.String(length=32), nullable=True),
+        sa.Column("image_blob_cid", sa.String(length=128), nullable=True),
         sa.Column("self_labels", sa.JSON(), server_default=sa.text("'[]'"), nullable=False),
         sa.Column("support_gate", sa.JSON(), nullable=True),
         sa.Column("audio_url", sa.String(length=2048), nullable=True),
