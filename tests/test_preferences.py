@@ -28,6 +28,7 @@ DEFAULTS = {
     "allow_comments": True,
     "show_liked": False,
     "show_sensitive": False,
+    "show_warned_tracks": False,
     "hidden_tags": ["ai"],
 }
 
@@ -112,6 +113,7 @@ async def test_plain_form_saves_everything(plyr: PlyrServer, alice: SignedIn) ->
                 "accent": "#22aa66",
                 "loudness_levelling": "on",
                 "show_sensitive": "on",
+                "show_warned_tracks": "on",
                 "hidden_tags": "ai, Noise",
             },
             headers={"Accept": "text/html"},
@@ -126,6 +128,7 @@ async def test_plain_form_saves_everything(plyr: PlyrServer, alice: SignedIn) ->
             "allow_comments": False,
             "show_liked": False,
             "show_sensitive": True,
+            "show_warned_tracks": True,
             "hidden_tags": ["ai", "noise"],
         }
         page = await http.get("/settings", headers={"Accept": "text/html"})

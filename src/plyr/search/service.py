@@ -4,7 +4,9 @@ The database finds candidates (`candidates.py`, one backend per dialect); the ro
 loaded and scored here, the same way for both backends (`scoring.py`), and each group is
 ordered by score, then popularity (plays), then the newest first. What listeners may not
 meet (a taken-down track, a hidden account's artist, lists and tracks) is left out when the
-rows are loaded (`plyr.db.visibility`), so the candidates and the ranking stay as they are.
+rows are loaded (`plyr.db.visibility`), so the candidates and the ranking stay as they are;
+so are tracks the artist labelled `sexual` or `porn` (`plyr.tracks.labels`), unless the
+searcher opted in or made them (`Audience`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +26,7 @@ from plyr.db.visibility import track_listed
 from plyr.runtime import Runtime
 from plyr.search.candidates import KINDS, Kind, finder_for
 from plyr.search.scoring import Score, best, normalise, plain_text
+from plyr.tracks.labels import hidden_from_feeds
 
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 50
@@ -87,6 +91,18 @@ class SearchResults:
         return sum(len(self.group(kind)) for kind in KINDS)
 
 
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who searches: their DID (None signed out) and whether they opted in to seeing
+    content-warned tracks in search."""
+
+    did: str | None = None
+    show_warned: bool = False
+
+
+SIGNED_OUT = Audience()
+
+
 def parse_types(values: Iterable[str] | None) -> tuple[Kind, ...]:
     """`["track", "albums,tags"]` → the kinds, in display order; None or empty: all.
     Unknown names raise ValueError."""
@@ -122,6 +138,7 @@ async def search(
     *,
     types: Iterable[str] | None = None,
     limit: int = DEFAULT_LIMIT,
+    audience: Audience = SIGNED_OUT,
 ) -> SearchResults:
     q = clean_query(query)
     results = SearchResults(query=q)
@@ -135,7 +152,8 @@ async def search(
             ids = await find(session, kind, q)
             if not ids:
                 continue
-            hits = await _LOADERS[kind](session, ids, q)
+            load = partial(_tracks, audience=audience) if kind == "tracks" else _LOADERS[kind]
+            hits = await load(session, ids, q)
             hits.sort(key=_rank)
             results.group(kind).extend(hits[:limit])
     return results
@@ -149,7 +167,9 @@ def _rank(hit: SearchHit) -> tuple[float, int, float, str]:
 # --- loading and scoring candidates -----------------------------------------------------
 
 
-async def _tracks(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
+async def _tracks(
+    session: AsyncSession, ids: Sequence[int | str], q: str, audience: Audience = SIGNED_OUT
+) -> list[SearchHit]:
     rows = await session.scalars(
         select(Track).where(
             Track.id.in_([int(i) for i in ids]), Track.atproto_uri.is_not(None), track_listed()
@@ -157,6 +177,10 @@ async def _tracks(session: AsyncSession, ids: Sequence[int | str], q: str) -> li
     )
     hits = []
     for track in rows:
+        if hidden_from_feeds(
+            track.self_labels, track.artist_did, audience.did, opted_in=audience.show_warned
+        ):
+            continue
         found = best(q, (track.title, 1.0), (track.artist_name, SECONDARY_WEIGHT))
         if found is None:
             continue

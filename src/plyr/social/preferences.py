@@ -23,6 +23,7 @@ BOOLEANS = (
     "allow_comments",
     "show_liked",
     "show_sensitive",
+    "show_warned_tracks",
 )
 FIELDS = ("theme", "accent", *BOOLEANS, "hidden_tags")
 DEFAULT_HIDDEN_TAGS = ("ai",)
@@ -39,6 +40,9 @@ class PreferencesView:
     allow_comments: bool = True
     show_liked: bool = False
     show_sensitive: bool = False
+    # Tracks their artists labelled `sexual` or `porn` (`plyr.tracks.labels`) in the home
+    # feed and in search; elsewhere (artist pages, lists, links) they always show.
+    show_warned_tracks: bool = False
     hidden_tags: list[str] = field(default_factory=lambda: list(DEFAULT_HIDDEN_TAGS))
 
     def as_dict(self) -> dict[str, Any]:
@@ -59,6 +63,7 @@ def preferences_view(row: Preferences | None) -> PreferencesView:
         allow_comments=bool(row.allow_comments),
         show_liked=bool(row.show_liked),
         show_sensitive=bool(row.show_sensitive),
+        show_warned_tracks=bool(row.show_warned_tracks),
         hidden_tags=list(row.hidden_tags or []),
     )
 

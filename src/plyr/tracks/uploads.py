@@ -31,6 +31,7 @@ from plyr.media.sniff import sniff_audio
 from plyr.runtime import Runtime
 from plyr.social.tags import normalise_tags
 from plyr.storage.base import put_file
+from plyr.tracks import labels
 from plyr.tracks.forms import ReceivedForm
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class TrackFields:
     description: str
     tags: list[str]
     features: list[dict[str, Any]]
+    self_labels: list[str]  # content warnings (plyr.tracks.labels)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +88,7 @@ class TrackFields:
             "description": self.description,
             "tags": self.tags,
             "features": self.features,
+            "self_labels": self.self_labels,
         }
 
 
@@ -139,6 +142,7 @@ async def read_fields(runtime: Runtime, form: ReceivedForm, own_did: str) -> Tra
         album=_check_length("album", form.value("album"), MAX_ALBUM),
         description=_check_length("description", form.value("description"), MAX_DESCRIPTION),
         tags=normalise_tags(form.fields.get("tags", [])),
+        self_labels=labels.checked(form.fields.get("self_labels", [])),
         features=await resolve_features(runtime, form.fields.get("features", []), own_did),
     )
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -190,6 +191,10 @@ class Preferences(Base):
     allow_comments: Mapped[bool] = mapped_column(Boolean, default=True)
     show_liked: Mapped[bool] = mapped_column(Boolean, default=False)
     show_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Tracks their artists labelled sexual/porn in the home feed and search (migration 0013).
+    show_warned_tracks: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     hidden_tags: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["ai"])
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

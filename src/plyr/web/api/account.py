@@ -75,6 +75,7 @@ class PreferencesOut(BaseModel):
     allow_comments: bool
     show_liked: bool
     show_sensitive: bool
+    show_warned_tracks: bool
     hidden_tags: list[str]
 
     @classmethod
@@ -94,6 +95,7 @@ class PreferencesPatch(BaseModel):
     allow_comments: StrictBool | None = None
     show_liked: StrictBool | None = None
     show_sensitive: StrictBool | None = None
+    show_warned_tracks: StrictBool | None = None
     hidden_tags: list[str] | None = None
 
 

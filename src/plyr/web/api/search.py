@@ -15,6 +15,7 @@ from plyr.search import (
     KINDS,
     MAX_LIMIT,
     MAX_QUERY_TEXT,
+    Audience,
     SearchHit,
     SearchResults,
     parse_types,
@@ -22,6 +23,7 @@ from plyr.search import (
 )
 from plyr.search.handles import suggest_handles
 from plyr.social import sensitive
+from plyr.web.shared.caller import OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
 
@@ -109,10 +111,11 @@ def _types(values: list[str]) -> tuple[str, ...]:
     "/api/search",
     tags=["search"],
     summary="search tracks, artists, albums, playlists, tags",
-    responses=error_responses(422),
+    responses=error_responses(401, 422),
 )
 async def search_api(
     runtime: RuntimeDep,
+    caller: OptionalCaller,
     # A list, not list | None: an empty `type=` is then a documented value (all groups).
     type: Annotated[
         list[str],
@@ -133,10 +136,17 @@ async def search_api(
 
     Matching is typo-tolerant (trigram similarity: "radiohed" finds radiohead) and finds
     parts of words ("bufo" finds bufos); queries under 3 characters match substrings only.
+    Tracks their artists labelled `sexual` or `porn` are left out unless you opted in
+    (the `show_sensitive` preference) or made them.
     """
     types = _types(type)
     await sensitive.refresh_if_stale(runtime)
-    return results_out(runtime, await search(runtime, q, types=types, limit=limit))
+    audience = Audience(
+        caller.did if caller else None,
+        bool(caller and caller.preferences and caller.preferences.show_warned_tracks),
+    )
+    found = await search(runtime, q, types=types, limit=limit, audience=audience)
+    return results_out(runtime, found)
 
 
 @router.get(

@@ -38,6 +38,11 @@ UPLOAD_FORM = multipart_body(
             **_TEXT,
             "description": "featured artists' handles, comma-separated (or repeat the field)",
         },
+        "self_labels": {
+            **_TEXT,
+            "description": "content warnings: sexual, porn, nudity, graphic-media "
+            "(comma-separated or repeat the field)",
+        },
         "image": {**BINARY, "description": "optional artwork"},
     },
     ["file"],
@@ -60,7 +65,8 @@ async def upload_track(
     request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> UploadAccepted:
     """Upload audio (`file`) with `title`, `album`, `tags`, `features` (handles),
-    `description` and optional artwork (`image`), as multipart/form-data. Returns at once;
+    `description`, content warnings (`self_labels`) and optional artwork (`image`), as
+    multipart/form-data. Returns at once;
     follow `progress_url` (Server-Sent Events) until the track is published."""
     upload = await receive_upload(request, runtime, caller)
     return UploadAccepted(

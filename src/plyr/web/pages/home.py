@@ -1,5 +1,7 @@
 """The home page: the catalogue in numbers, this week's most played tracks, and the latest
-tracks less those carrying a tag the viewer hides; and the form that hides or shows a tag."""
+tracks less those carrying a tag the viewer hides (and those their artists labelled sexual
+or porn, unless the viewer opted in: `plyr.tracks.labels`); and the form that hides or
+shows a tag."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from plyr.runtime import Runtime
 from plyr.social import preferences
 from plyr.social.tags import without_hidden
 from plyr.tracks.catalogue import published_tracks_page
+from plyr.tracks.labels import in_feeds
 from plyr.web.pages.common import finish, hidden_tags_for, is_htmx, row_extras
 from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
@@ -47,6 +50,10 @@ async def home_page(request: Request, runtime: Runtime, caller: Caller | None) -
     ranked = await top.cached_top_tracks(runtime, "week", HOME_TOP_TRACKS + 3)
     hidden = await hidden_tags_for(runtime, caller)
     top_week = [r.track for r in ranked]
+    viewer = caller.did if caller is not None else None
+    opted_in = bool(caller and caller.preferences and caller.preferences.show_warned_tracks)
+    tracks = in_feeds(tracks, viewer, opted_in=opted_in)
+    top_week = in_feeds(top_week, viewer, opted_in=opted_in)
     if not show_all and hidden:
         # One tag lookup for both lists.
         kept = {t.id for t in await without_hidden(runtime, [*tracks, *top_week], hidden)}

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from plyr.search import KINDS, parse_types, query_text, search
+from plyr.search import KINDS, Audience, parse_types, query_text, search
 from plyr.web.shared.caller import OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.templating import render
@@ -31,7 +31,11 @@ async def search_page(
         types = parse_types(type)
     except ValueError:
         types = KINDS
-    results = await search(runtime, q, types=types, limit=PAGE_LIMIT)
+    audience = Audience(
+        caller.did if caller else None,
+        bool(caller and caller.preferences and caller.preferences.show_warned_tracks),
+    )
+    results = await search(runtime, q, types=types, limit=PAGE_LIMIT, audience=audience)
     q = query_text(q)  # shown back in the form and the links: bounded, no control characters
     return render(
         request,

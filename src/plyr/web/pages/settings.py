@@ -1,15 +1,16 @@
 """The settings page: preferences (the plain form; `/api/preferences` is the JSON way),
-scrobbling to teal.fm (a new authorization with other scopes), developer tokens."""
+scrobbling to teal.fm and sharing to Bluesky (each a new authorization with other scopes),
+developer tokens."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from plyr.auth import oauth
-from plyr.auth.client import scopes_for
 from plyr.auth.sessions import dev_tokens
 from plyr.auth.signin import (
     TOKEN_DAYS,
@@ -17,10 +18,12 @@ from plyr.auth.signin import (
     client_scrobbles,
     revoke_dev_token,
     token_days_choice,
+    wants_of,
 )
 from plyr.db.text import storable
 from plyr.errors import ServiceError
 from plyr.social.preferences import get_preferences, update_preferences
+from plyr.web.pages.signin import safe_next
 from plyr.web.shared.caller import BrowserDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError
@@ -32,6 +35,8 @@ router = APIRouter(include_in_schema=False)
 NOTICES = {
     "scrobbling-on": "scrobbling to teal.fm is on: plays you listen to are written to your pds.",
     "scrobbling-off": "scrobbling is off, and plyr no longer holds permission to write plays.",
+    "sharing-on": "plyr may now post to bluesky when you share a track.",
+    "sharing-off": "plyr no longer holds permission to post to bluesky.",
     "token-revoked": "the token was revoked.",
     "preferences-saved": "saved.",
 }
@@ -85,15 +90,47 @@ async def set_scrobbling(
 ) -> Response:
     """Turning scrobbling on or off is a new authorization with (or without) teal.fm scopes."""
     want = enabled == "on"
-    if want == client_scrobbles(runtime.settings, caller.session.scope):
+    have = wants_of(runtime.settings, caller.session.scope)
+    if want == have.scrobbling:
         return RedirectResponse("/settings", status_code=303)
     try:
         url = await begin(
             runtime,
             identifier=caller.did,
             purpose="upgrade",
-            scope=scopes_for(runtime.settings, scrobbling=want),
+            wants=replace(have, scrobbling=want),
             session_id=caller.session.id,
+        )
+    except oauth.OAuthError as exc:
+        return await _render_settings(request, runtime, caller, error=exc.message, status=502)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post("/settings/sharing")
+async def set_sharing(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: BrowserDep,
+    _csrf: CsrfDep,
+    enabled: Annotated[str, Form()] = "on",
+    next_path: Annotated[str, Form(alias="next", max_length=512)] = "",
+) -> Response:
+    """Letting plyr post to Bluesky (a track's "share to bluesky") or not: a new
+    authorization with (or without) the post scope; back to `next` afterwards (the track
+    being shared), else here."""
+    want = enabled == "on"
+    have = wants_of(runtime.settings, caller.session.scope)
+    back = safe_next(next_path) if next_path else None
+    if want == have.sharing:
+        return RedirectResponse(back or "/settings", status_code=303)
+    try:
+        url = await begin(
+            runtime,
+            identifier=caller.did,
+            purpose="upgrade",
+            wants=replace(have, sharing=want),
+            session_id=caller.session.id,
+            return_to=back,
         )
     except oauth.OAuthError as exc:
         return await _render_settings(request, runtime, caller, error=exc.message, status=502)
@@ -125,7 +162,6 @@ async def create_token(
             runtime,
             identifier=caller.did,
             purpose="dev_token",
-            scope=scopes_for(runtime.settings, scrobbling=False),
             session_id=caller.session.id,
             token_name=name.strip() or None,
             token_days=days,
@@ -161,6 +197,7 @@ async def save_preferences_form(
     allow_comments: Annotated[str | None, Form(max_length=8)] = None,
     show_liked: Annotated[str | None, Form(max_length=8)] = None,
     show_sensitive: Annotated[str | None, Form(max_length=8)] = None,
+    show_warned_tracks: Annotated[str | None, Form(max_length=8)] = None,
     hidden_tags: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """The plain form (no JavaScript): every field at once; an unticked box is off."""
@@ -173,6 +210,7 @@ async def save_preferences_form(
         "allow_comments": allow_comments is not None,
         "show_liked": show_liked is not None,
         "show_sensitive": show_sensitive is not None,
+        "show_warned_tracks": show_warned_tracks is not None,
         "hidden_tags": [hidden_tags],
     }
     try:

@@ -16,6 +16,7 @@ import plyr
 from plyr.auth.sessions import csrf_token
 from plyr.social import sensitive
 from plyr.social.preferences import PreferencesView
+from plyr.tracks import labels
 from plyr.web.shared.operators import is_operator
 
 # Templates and static files belong to the whole web layer: they live beside these packages.
@@ -44,6 +45,9 @@ def hide_art(context: Context, *images: Any) -> bool:
 
 
 templates.env.globals["hide_art"] = hide_art
+# Content warnings (self-labels): the form's choices and what track rows and pages name.
+templates.env.globals["content_warnings"] = labels.CONTENT_WARNINGS
+templates.env.globals["warning_names"] = labels.names
 
 
 def prefs_json(prefs: PreferencesView | None) -> str:
