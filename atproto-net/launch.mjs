@@ -150,6 +150,11 @@ async function main() {
   const plc = PlcServer.create({ db: loadPlcDatabase(), port: plcPort })
   await plc.start()
   const plcUrl = `http://127.0.0.1:${plcPort}`
+  // Opt-in lexicon resolution (the `include:` scopes of OAuth): the PDS resolves every NSID
+  // to this account's repository instead of DNS `_lexicon.<authority>`. Its resolver
+  // fetches through a safe fetch that refuses IP-literal hosts, so the PDS then reaches
+  // the PLC as `localhost`.
+  const lexiconAuthority = process.env.PLYR_DEVNET_LEXICON_AUTHORITY || ''
 
   Object.assign(process.env, {
     PDS_HOSTNAME: 'localhost',
@@ -158,7 +163,8 @@ async function main() {
     PDS_DATA_DIRECTORY: path.join(dataDir, 'pds'),
     PDS_BLOBSTORE_DISK_LOCATION: path.join(dataDir, 'pds', 'blobs'),
     PDS_BLOB_UPLOAD_LIMIT: args['blob-limit'],
-    PDS_DID_PLC_URL: plcUrl,
+    PDS_DID_PLC_URL: lexiconAuthority ? `http://localhost:${plcPort}` : plcUrl,
+    ...(lexiconAuthority ? { PDS_LEXICON_AUTHORITY_DID: lexiconAuthority } : {}),
     PDS_JWT_SECRET: secrets.jwtSecret,
     PDS_ADMIN_PASSWORD: secrets.adminPassword,
     PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: secrets.rotationKeyHex,

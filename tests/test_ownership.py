@@ -248,6 +248,10 @@ NOT_OWNER_SCOPED: dict[str, tuple[bool, str]] = {
     "POST /api/tracks/{track_id}/comments": (True, "adds the caller's own comment"),
     "POST /api/tracks/{track_id}/like": (True, "the caller's own like"),
     "DELETE /api/tracks/{track_id}/like": (True, "takes back the caller's own like"),
+    "POST /api/tracks/{track_id}/share/bluesky": (
+        True,
+        "posts to the caller's own bluesky repository",
+    ),
     "PATCH /api/preferences": (True, "the caller's own preferences"),
     "PUT /api/profile": (True, "the caller's own profile record"),
     "PUT /api/now-playing": (True, "the caller's own now playing"),
@@ -255,6 +259,7 @@ NOT_OWNER_SCOPED: dict[str, tuple[bool, str]] = {
     "POST /api/now-playing/stop": (True, "the caller's own now playing (a beacon)"),
     "PUT /api/queue": (True, "the caller's own queue"),
     "POST /api/records/repair": (True, "republishes the caller's own records"),
+    "POST /api/me/exports": (True, "starts an export of the caller's own things"),
     "POST /api/tracks/{track_id}/listens": (
         False,
         "starts a listen of a playable track: anyone may, signed in or not",

@@ -26,6 +26,7 @@ from plyr.db.models import (
     ListItem,
     MusicList,
     Profile,
+    PublishState,
     RecordState,
     Track,
     utcnow,
@@ -93,6 +94,12 @@ async def eventually(check: Callable[[], Awaitable[T | None]], seconds: float = 
 
 def now() -> str:
     return format_datetime(utcnow())
+
+
+async def set_publish_state(plyr: PlyrServer, track_id: int, state: PublishState) -> None:
+    async with plyr.runtime.sessions() as db:
+        await db.execute(update(Track).where(Track.id == track_id).values(publish_state=state))
+        await db.commit()
 
 
 async def test_another_clients_records_are_indexed_and_deletions_remove_them(
@@ -258,7 +265,11 @@ async def test_repair_republishes_missing_and_failed_records(
     async with alice.client(plyr) as http:
         fragile = await upload_published(http, source, title="fragile")
     ns = plyr.settings.atproto_namespace
-    # The track record disappears from the PDS behind plyr's back (no track indexer runs).
+    # The track record disappears from the PDS behind plyr's back. A deletion the firehose
+    # brings would unindex the track; plyr leaves alone a track it is still publishing, so
+    # the row is held so while the deletion passes (a later record of the account arriving
+    # means the follower read it).
+    await set_publish_state(plyr, fragile["id"], PublishState.publishing)
     account = atproto_net.account("alice.test")
     async with httpx.AsyncClient(timeout=30) as http:
         session = await PasswordSession.create(
@@ -266,6 +277,15 @@ async def test_repair_republishes_missing_and_failed_records(
         )
         direct = RepoClient(XrpcClient(http, atproto_net.pds_url, session), session.did)
         await direct.delete_record(f"{ns}.track", fragile["uri"].rsplit("/", 1)[-1])
+        marker = f"deletion read {next_tid()}"
+        await direct.put_record(f"{ns}.actor.profile", "self", {"bio": marker, "createdAt": now()})
+
+    async def marker_read() -> bool:
+        async with plyr.runtime.sessions() as db:
+            return await db.scalar(select(Profile.bio).where(Profile.did == alice.did)) == marker
+
+    await eventually(marker_read)
+    await set_publish_state(plyr, fragile["id"], PublishState.published)
     assert await public_record(atproto_net, fragile["uri"]) is None
     # And a comment that the PDS once refused is marked failed.
     made = await comments.add_comment(

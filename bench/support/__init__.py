@@ -12,5 +12,6 @@ line and the order of the run. Run as scripts, their own folder (bench/) is firs
 - `support.read_paths`: inputs, bare queries, timing and tables of `read_paths.py`;
 - `support.stream`: the servers, wrk workloads, checks and report of `stream.py`;
 - `support.load`: the catalogue's audio, the server and its memory, the simulated
-  listeners, visitors and uploaders, and the figures of `load.py`.
+  listeners, visitors and uploaders, and the figures of `load.py`;
+- `support.export`: the 2 GB library, the measured export runs and their figures (`export.py`).
 """

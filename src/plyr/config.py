@@ -109,6 +109,14 @@ class Settings(BaseSettings):
         default=None, description="ES256 private JWK (JSON); generated into <data>/oauth-key.json"
     )
     oauth_client_name: str = "plyr"
+    oauth_permission_set: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description=(
+            "sign-in asks for plyr's permission set (include:<namespace>.authFullApp): "
+            "auto where the server accepts it (else the collections one by one), on always, "
+            "off never"
+        ),
+    )
     session_days: int | None = Field(
         default=None,
         ge=1,
@@ -125,6 +133,10 @@ class Settings(BaseSettings):
     rate_limit_sign_in_per_minute: int = Field(default=10, ge=1)
     rate_limit_writes_per_minute: int = Field(default=120, ge=1)
     rate_limit_uploads_per_hour: int = Field(default=60, ge=1)
+    rate_limit_exports_per_hour: int = Field(default=10, ge=1)
+    export_link_hours: float = Field(
+        default=24.0, gt=0, description="how long a finished export's download link works"
+    )
 
     admin_dids: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

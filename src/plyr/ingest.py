@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from plyr.atproto.firehose import FirehoseFollower, RecordEvent
+from plyr.atproto.firehose_verify import IdentityKeys
 from plyr.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,10 @@ def build_follower(runtime: Runtime) -> FirehoseFollower | None:
             # One bad record must not stop the stream; the record can be re-indexed by repair.
             log.exception("indexing %s %s failed", event.action, event.uri)
 
-    return FirehoseFollower(settings.ingest_url, namespace, dispatch, runtime.sessions)
+    # Commits are checked against each DID's signing key, resolved (and cached) by the
+    # process's identity resolver.
+    keys = IdentityKeys(runtime.identity)
+    return FirehoseFollower(settings.ingest_url, namespace, dispatch, runtime.sessions, keys=keys)
 
 
 async def run_ingest(runtime: Runtime, stop: asyncio.Event) -> None:

@@ -77,6 +77,24 @@ AUDIO_RULE = "plyr's own rule: a track needs audioUrl or audioBlob; no lexicon c
 INTEGRAL_FLOAT = "JSON.parse reads 3.0 as the integer 3; plyr refuses every float"
 UNKNOWN_ARRAY = "@atproto/lexicon takes an array for `unknown`; the spec wants an object"
 
+# A shared track's post: text with a link (its facet counts UTF-8 bytes) and a link card.
+EXTERNAL = "app.bsky.embed.external"
+TRACK_PAGE = "https://plyr.example/tracks/7"
+CARD = {"uri": TRACK_PAGE, "title": f"caf{E_ACUTE} — alice", "description": "listen on plyr"}
+POST_TEXT = f"caf{E_ACUTE} {TRACK_PAGE}"
+POST = {
+    "$type": "app.bsky.feed.post",
+    "text": POST_TEXT,
+    "facets": [
+        {
+            "index": {"byteStart": 7, "byteEnd": 7 + len(TRACK_PAGE)},
+            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": TRACK_PAGE}],
+        }
+    ],
+    "embed": {"$type": EXTERNAL, "external": {**CARD, "thumb": blob("image/webp", 20_000)}},
+    "createdAt": NOW,
+}
+
 CASES: list[Case] = [
     # --- fm.plyr.track
     ok("track-minimal", TRACK),
@@ -153,6 +171,13 @@ CASES: list[Case] = [
         "track-blob-wrong-mime",
         rec(TRACK, audioBlob=blob("image/png")),
         "audioBlob.mimeType",
+        differs=differ(NO_ACCEPT, LEXICON),
+    ),
+    ok("track-image-blob", rec(TRACK, imageBlob=blob("image/jpeg"))),
+    bad(
+        "track-image-blob-audio",
+        rec(TRACK, imageBlob=blob("audio/mpeg")),
+        "imageBlob.mimeType",
         differs=differ(NO_ACCEPT, LEXICON),
     ),
     bad(
@@ -339,6 +364,23 @@ CASES: list[Case] = [
     bad("kitchen-array-too-long", rec(KITCHEN, tags=["a", "b", "c", "d"]), "tags"),
     bad("kitchen-array-item", rec(KITCHEN, tags=["ok", "123456789"]), "tags[1]"),
     bad("kitchen-ref-other-doc", rec(KITCHEN, ref={"uri": TRACK_URI}), "ref.cid"),
+    # --- a Bluesky post as sharing a track writes it (plyr.social.bluesky)
+    ok("post-share", POST),
+    ok("post-no-embed", rec(POST, embed=DROP, facets=DROP)),
+    bad("post-text-graphemes", rec(POST, text=FLAG * 301), "text"),
+    bad("post-no-created-at", rec(POST, createdAt=DROP), "createdAt"),
+    bad("post-facet-index", rec(POST, facets=[{"features": []}]), "facets[0].index"),
+    bad(
+        "post-card-title",
+        rec(POST, embed={"$type": EXTERNAL, "external": {"uri": TRACK_PAGE, "description": ""}}),
+        "embed.external.title",
+    ),
+    bad(
+        "post-thumb-audio",
+        rec(POST, embed={"$type": EXTERNAL, "external": {**CARD, "thumb": blob("audio/mpeg")}}),
+        "embed.external.thumb.mimeType",
+        differs=differ(NO_ACCEPT, LEXICON),
+    ),
     # --- record keys (only lex-schema checks them)
     Case("rkey-track-tid", "fm.plyr.track", True, rkey=TID),
     Case("rkey-track-self", "fm.plyr.track", False, rkey="self", path="rkey"),

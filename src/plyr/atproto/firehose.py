@@ -2,11 +2,13 @@
 records to a handler.
 
 Frames are two DAG-CBOR objects (header, body); `#commit` bodies carry the changed records
-as CAR blocks. We decode with libipld (from the `atproto` package), keep only collections in
-plyr's namespace, and store the sequence number after each handled commit so a restart
-resumes where it stopped. Handlers must be idempotent: after a crash the last few events
-may be delivered again.
-"""
+as CAR blocks. A commit that touches plyr's namespace is verified first
+(`firehose_verify`: the signature by the DID's key, the ops against the partial tree,
+the tree before it); one that fails is dropped and logged. The records of collections in
+plyr's namespace go to the handler, and the sequence number is stored after each handled
+commit so a restart resumes where it stopped. Handlers must be idempotent: after a crash
+the last few events may be delivered again. `#identity` events make the DID's key be
+resolved again."""
 
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -27,6 +29,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from plyr.atproto import dagcbor
+from plyr.atproto.dagcbor import CidLink
+from plyr.atproto.firehose_verify import (
+    CommitRejected,
+    Revisions,
+    SigningKeys,
+    verify_commit_event,
+)
+from plyr.atproto.repo_car import RepoVerificationError, read_car
 from plyr.db.models import IngestCursor, utcnow
 
 log = logging.getLogger(__name__)
@@ -81,15 +91,23 @@ def decode_frame(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, body
 
 
-def record_events(body: dict[str, Any], namespace: str) -> list[RecordEvent]:
-    """The operations of one `#commit` body that touch collections under `namespace`."""
+def record_events(
+    body: dict[str, Any], namespace: str, blocks: Mapping[CidLink, bytes] | None = None
+) -> list[RecordEvent]:
+    """The operations of one `#commit` body that touch collections under `namespace`.
+
+    `blocks` are the commit's blocks once `verify_commit_event` has checked them; without
+    them the body's CAR is read here (every block still checked against its CID)."""
     prefix = namespace + "."
     ops = [op for op in body.get("ops") or [] if str(op.get("path", "")).startswith(prefix)]
     if not ops:
         return []
-    blocks: dict[Any, Any] = {}
-    if body.get("blocks"):
-        _header, blocks = libipld.decode_car(body["blocks"])
+    if blocks is None:
+        try:
+            blocks = read_car(body["blocks"]).blocks if body.get("blocks") else {}
+        except RepoVerificationError as exc:
+            log.warning("commit %s: %s", body.get("seq"), exc.reason)
+            return []
     events: list[RecordEvent] = []
     for op in ops:
         collection, _, rkey = str(op["path"]).partition("/")
@@ -100,17 +118,16 @@ def record_events(body: dict[str, Any], namespace: str) -> list[RecordEvent]:
         cid_text = _cid_text(cid) if cid is not None else None
         record: dict[str, Any] | None = None
         if action != "delete":
-            block = blocks.get(cid) if isinstance(cid, bytes) else None
+            link = CidLink(cid) if isinstance(cid, bytes) else None
+            block = blocks.get(link) if link is not None else None
             if block is None:
                 log.warning("commit %s lacks the block for %s", body.get("seq"), op["path"])
                 continue
-            # libipld hands back decoded blocks; re-encoding gives the canonical bytes, whose
-            # CID must be the one the commit names (a corrupted or forged block is dropped).
-            encoded = libipld.encode_dag_cbor(block)
-            if dagcbor.cid_for_bytes(encoded, codec="dag-cbor") != cid_text:
-                log.warning("commit %s: block for %s fails its CID", body.get("seq"), op["path"])
+            try:
+                value = dagcbor.ipld_to_json(dagcbor.decode_record(block))
+            except ValueError as exc:
+                log.warning("commit %s: %s does not decode: %s", body.get("seq"), op["path"], exc)
                 continue
-            value = dagcbor.ipld_to_json(dagcbor.decode_record(encoded))
             if not isinstance(value, dict):
                 continue
             record = value
@@ -138,7 +155,11 @@ def _cid_text(cid: Any) -> str:
 
 @dataclass
 class FirehoseFollower:
-    """Reads one service's event stream into `handler`, reconnecting with backoff."""
+    """Reads one service's event stream into `handler`, reconnecting with backoff.
+
+    With `keys`, every commit that touches the namespace is verified first (signature,
+    ops against the tree: `firehose_verify`); one that fails is dropped and logged.
+    """
 
     service_url: str
     namespace: str
@@ -151,6 +172,10 @@ class FirehoseFollower:
     _pending_seq: int | None = None
     _last_save: float = 0.0
     connected: asyncio.Event | None = None
+    keys: SigningKeys | None = None
+    commits_dropped: int = 0
+    # Each repository's last verified rev: a replayed older commit is dropped.
+    revisions: Revisions = field(default_factory=Revisions)
 
     def __post_init__(self) -> None:
         self.source = self.source or f"subscribeRepos:{self.service_url}"
@@ -195,6 +220,8 @@ class FirehoseFollower:
             assert self.connected is not None
             self.connected.set()
             log.info("following %s from cursor %s", self.service_url, cursor)
+            if self.keys is None:
+                log.info("commit signatures from %s are not checked (no key source)", url)
             stopping = asyncio.ensure_future(stop.wait())
             try:
                 while True:
@@ -221,14 +248,33 @@ class FirehoseFollower:
         if kind == "#info":
             log.info("firehose info: %s %s", body.get("name"), body.get("message"))
             return
+        if kind == "#identity" and self.keys is not None and isinstance(body.get("did"), str):
+            self.keys.forget(body["did"])  # a new key or handle: resolve again next time
         handled = False
         if kind == "#commit":
-            for event in record_events(body, self.namespace):
+            for event in await self._verified_events(body):
                 self.events_seen += 1
                 await self.handler(event)
                 handled = True
         if isinstance(body.get("seq"), int):
             await self._advance(int(body["seq"]), force=handled)
+
+    async def _verified_events(self, body: dict[str, Any]) -> list[RecordEvent]:
+        prefix = self.namespace + "."
+        ops = body.get("ops")
+        if not isinstance(ops, list) or not any(
+            isinstance(op, dict) and str(op.get("path", "")).startswith(prefix) for op in ops
+        ):
+            return []  # nothing of ours: not worth a signature check or a DID lookup
+        try:
+            blocks = await verify_commit_event(body, self.keys, self.revisions)
+        except CommitRejected as exc:
+            self.commits_dropped += 1
+            log.warning(
+                "dropping commit seq %s of %s: %s", body.get("seq"), body.get("repo"), exc.reason
+            )
+            return []
+        return record_events(body, self.namespace, blocks)
 
     async def _advance(self, seq: int, *, force: bool) -> None:
         # A commit we acted on is saved at once; the rest of the stream (other apps'

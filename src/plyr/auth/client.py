@@ -6,6 +6,11 @@ Two modes:
 - *confidential* (production): client_id is `<public url>/oauth-client-metadata.json`,
   the token endpoint is authenticated with a `private_key_jwt` assertion signed by plyr's
   ES256 key, whose public half is served at `/.well-known/jwks.json`.
+
+Scopes: plyr's collections one by one, or the same as its permission set
+(`include:<namespace>.authFullApp`), plus blob uploads, and what the user turned on
+(teal.fm scrobbles, Bluesky posts). What a server granted is compared by meaning
+(`plyr.auth.scopes`): it expands an include into its own spelling of the set's permissions.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from urllib.parse import urlencode, urlsplit
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from plyr.atproto.lexicon import UnknownLexiconError, load_lexicons
+from plyr.auth import scopes
+from plyr.auth.scopes import PermissionSetLookup
 from plyr.config import Settings
 
 CALLBACK_PATH = "/oauth/callback"
@@ -33,15 +41,30 @@ KEY_FILE = "oauth-key.json"
 
 # What plyr writes in a user's repository; `repo:<collection>` each.
 WRITTEN_COLLECTIONS = ("track", "like", "comment", "list", "actor.profile")
+# Uploads: a permission set cannot hold these (blobs have no namespace), so they are asked
+# for beside it as well.
+BLOB_SCOPES = ("blob:audio/*", "blob:image/*")
+# plyr's permission set (`<namespace>.authFullApp`, src/plyr/lexicons/fm/plyr/authFullApp.json):
+# the same repo permissions as WRITTEN_COLLECTIONS under one name the consent page shows.
+PERMISSION_SET_NAME = "authFullApp"
+# Sharing a track to Bluesky: one post (created, never edited) and its link card's image.
+SHARE_SCOPES = ("repo:app.bsky.feed.post?action=create", "blob:image/*")
 
 
-def base_scopes(settings: Settings) -> list[str]:
+def permission_set_nsid(settings: Settings) -> str:
+    return f"{settings.atproto_namespace}.{PERMISSION_SET_NAME}"
+
+
+def base_scopes(settings: Settings, *, permission_set: bool = False) -> list[str]:
+    """What every sign-in asks for: plyr's collections, either one by one or as plyr's
+    permission set, and the uploads."""
+    if permission_set:
+        return ["atproto", f"include:{permission_set_nsid(settings)}", *BLOB_SCOPES]
     namespace = settings.atproto_namespace
     return [
         "atproto",
         *(f"repo:{namespace}.{name}" for name in WRITTEN_COLLECTIONS),
-        "blob:audio/*",
-        "blob:image/*",
+        *BLOB_SCOPES,
     ]
 
 
@@ -49,17 +72,47 @@ def scrobble_scopes(settings: Settings) -> list[str]:
     return [f"repo:{settings.teal_play_collection}", f"repo:{settings.teal_status_collection}"]
 
 
-def scopes_for(settings: Settings, *, scrobbling: bool) -> str:
-    scopes = base_scopes(settings)
+def share_scopes() -> list[str]:
+    return list(SHARE_SCOPES)
+
+
+def scopes_for(
+    settings: Settings, *, scrobbling: bool, sharing: bool = False, permission_set: bool = False
+) -> str:
+    """The scope of one authorization: the base, plus teal.fm scrobbles and Bluesky posts
+    when the user turned them on (each a scope upgrade). No scope twice."""
+    asked = base_scopes(settings, permission_set=permission_set)
     if scrobbling:
-        scopes += scrobble_scopes(settings)
-    return " ".join(scopes)
+        asked += scrobble_scopes(settings)
+    if sharing:
+        asked += share_scopes()
+    return " ".join(dict.fromkeys(asked))
 
 
-def missing_scopes(requested: str, granted: str) -> list[str]:
-    """What was asked for and not granted (order kept, so messages are stable)."""
-    have = set(granted.split())
-    return [scope for scope in requested.split() if scope not in have]
+def permission_sets(settings: Settings) -> PermissionSetLookup:
+    """plyr's own permission sets from the shipped lexicons (the ones it asks for)."""
+    registry = load_lexicons(settings.atproto_namespace)
+
+    def lookup(nsid: str) -> list[dict[str, Any]] | None:
+        try:
+            return registry.permission_set(nsid)
+        except UnknownLexiconError:
+            return None
+
+    return lookup
+
+
+def missing_scopes(requested: str, granted: str, settings: Settings | None = None) -> list[str]:
+    """What was asked for and not granted (order kept, so messages are stable); an
+    `include:` of plyr's permission set counts as granted when all it holds was."""
+    if settings is None:
+        return scopes.missing(requested, granted)
+    return scopes.missing(requested, granted, permission_sets(settings))
+
+
+def grants(settings: Settings, scope: str | None, wanted: list[str]) -> bool:
+    """Whether a grant's scope allows everything in `wanted`."""
+    return not missing_scopes(" ".join(wanted), scope or "", settings)
 
 
 def _is_loopback_url(url: str) -> bool:
@@ -98,8 +151,14 @@ class OAuthClient:
 
     @property
     def all_scopes(self) -> str:
-        """Every scope plyr may ever ask for (the metadata document lists them all)."""
-        return scopes_for(self.settings, scrobbling=True)
+        """Every scope plyr may ever ask for, in both forms (the permission set or its
+        collections one by one): a server refuses a scope its client metadata lacks."""
+        with_set = scopes_for(self.settings, scrobbling=True, sharing=True, permission_set=True)
+        one_by_one = scopes_for(self.settings, scrobbling=True, sharing=True)
+        return " ".join(dict.fromkeys([*one_by_one.split(), *with_set.split()]))
+
+    def missing_scopes(self, requested: str, granted: str) -> list[str]:
+        return missing_scopes(requested, granted, self.settings)
 
     @property
     def client_id(self) -> str:

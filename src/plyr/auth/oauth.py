@@ -22,7 +22,7 @@ from joserfc.jwk import ECKey
 from plyr.atproto.identity import IdentityError, IdentityResolver
 from plyr.atproto.syntax import is_valid_did
 from plyr.atproto.xrpc import DPoPNonces, dpop_proof, new_dpop_key
-from plyr.auth.client import OAuthClient, missing_scopes
+from plyr.auth.client import OAuthClient
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,11 @@ class OAuthError(Exception):
 
 class InvalidGrant(OAuthError):
     """The server no longer honours this grant (refresh token revoked, expired or reused)."""
+
+
+class ScopeRefused(OAuthError):
+    """The server refused the requested scope at PAR (`invalid_scope`): e.g. an `include:`
+    of a permission set it cannot resolve. Another scope may still be accepted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +235,8 @@ async def start(
     if response.status_code not in (200, 201):
         error, description = _error_of(response)
         log.warning("PAR refused by %s: %s %s", issuer, error, description)
-        raise OAuthError("authorization_refused", f"{issuer} refused the sign-in request ({error})")
+        kind = ScopeRefused if error == "invalid_scope" else OAuthError
+        raise kind("authorization_refused", f"{issuer} refused the sign-in request ({error})")
     data = response.json()
     request_uri = data.get("request_uri")
     if not isinstance(request_uri, str):
@@ -310,7 +316,7 @@ async def exchange_code(
         )
     if "atproto" not in tokens.scope.split():
         raise OAuthError("scope_missing", "the server did not grant the atproto scope")
-    missing = missing_scopes(requested_scope, tokens.scope)
+    missing = client.missing_scopes(requested_scope, tokens.scope)
     if missing:
         raise OAuthError(
             "scope_missing", "plyr was not granted what it needs: " + ", ".join(missing)

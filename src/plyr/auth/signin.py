@@ -4,7 +4,15 @@
 for ten minutes; the callback takes it back once (`take_request`) and `finish` completes it:
 the issuer check, the code exchange and its checks, the artist row. What the new grant
 becomes depends on the purpose it was started for: `login` (a browser session), `upgrade`
-(scrobbling on or off: a browser session with other scopes) or `dev_token`.
+(scrobbling or sharing to Bluesky on or off: a browser session with other scopes) or
+`dev_token`.
+
+The scope asked for is plyr's base (its permission set or its collections one by one, as
+`PLYR_OAUTH_PERMISSION_SET` says) plus what the user turned on (`Wants`). In `auto`, a
+server that refuses the permission set at PAR (`invalid_scope`: it cannot resolve the
+set) is asked again at once with the collections one by one; one that grants less than
+the set holds (an old copy of the set published, or no support for sets) gets a second
+authorization the same way (`PermissionSetIgnored`, `restart_without_set`).
 """
 
 from __future__ import annotations
@@ -18,7 +26,14 @@ from joserfc.jwk import ECKey
 from plyr.artists import sync_artist
 from plyr.atproto.identity import IdentityError
 from plyr.auth import oauth
-from plyr.auth.client import OAuthClient, scopes_for
+from plyr.auth.client import (
+    OAuthClient,
+    grants,
+    permission_set_nsid,
+    scopes_for,
+    scrobble_scopes,
+    share_scopes,
+)
 from plyr.auth.encryption import SecretsUnreadable, open_sealed, seal
 from plyr.auth.sessions import create_session, dev_tokens, end_session
 from plyr.config import Settings
@@ -61,13 +76,48 @@ def token_days_choice(value: str) -> int | None:
     return days
 
 
-def client_scrobbles(settings: Settings, scope: str) -> bool:
+@dataclass(frozen=True, slots=True)
+class Wants:
+    """What an authorization asks for beyond plyr's base scopes."""
+
+    scrobbling: bool = False  # teal.fm plays and status
+    sharing: bool = False  # Bluesky posts (share a track)
+
+
+class PermissionSetIgnored(SignInFailed):
+    """The server granted less than plyr's permission set holds (auto mode): sign in again
+    asking for the collections one by one (`restart_without_set`)."""
+
+
+def client_scrobbles(settings: Settings, scope: str | None) -> bool:
     """Whether a grant with this scope may write teal.fm scrobbles."""
-    granted = set(scope.split())
-    wanted = set(scopes_for(settings, scrobbling=True).split()) - set(
-        scopes_for(settings, scrobbling=False).split()
-    )
-    return wanted <= granted
+    return grants(settings, scope, scrobble_scopes(settings))
+
+
+def client_shares(settings: Settings, scope: str | None) -> bool:
+    """Whether a grant with this scope may post to Bluesky (share a track)."""
+    return grants(settings, scope, share_scopes())
+
+
+def wants_of(settings: Settings, scope: str | None) -> Wants:
+    """What a grant was given beyond the base: an upgrade keeps it unless it changes it."""
+    return Wants(client_scrobbles(settings, scope), client_shares(settings, scope))
+
+
+def scope_choices(settings: Settings, wants: Wants, *, permission_set: bool = True) -> list[str]:
+    """The scopes to ask for, in order: the next is tried when the server refuses one."""
+
+    def scope(with_set: bool) -> str:
+        return scopes_for(
+            settings, scrobbling=wants.scrobbling, sharing=wants.sharing, permission_set=with_set
+        )
+
+    mode = settings.oauth_permission_set
+    if mode == "off" or not permission_set:
+        return [scope(False)]
+    if mode == "on":
+        return [scope(True)]
+    return [scope(True), scope(False)]
 
 
 async def begin(
@@ -75,15 +125,30 @@ async def begin(
     *,
     identifier: str,
     purpose: str,
-    scope: str,
+    wants: Wants | None = None,
     session_id: str | None = None,
     token_name: str | None = None,
     token_days: int | None = None,
     return_to: str | None = None,
+    permission_set: bool = True,
 ) -> str:
-    """Start an authorization and remember it; returns the URL to send the browser to."""
+    """Start an authorization and remember it; returns the URL to send the browser to.
+    `permission_set=False` asks for plyr's collections one by one whatever the setting."""
     client = OAuthClient(runtime.settings)
-    started = await oauth.start(client, runtime.http, runtime.identity, identifier, scope)
+    choices = scope_choices(runtime.settings, wants or Wants(), permission_set=permission_set)
+    started: oauth.Authorization | None = None
+    for scope in choices:
+        try:
+            started = await oauth.start(client, runtime.http, runtime.identity, identifier, scope)
+            break
+        except oauth.ScopeRefused:
+            if scope == choices[-1]:
+                raise
+            log.info(
+                "the server refused %s; asking for plyr's collections one by one",
+                permission_set_nsid(runtime.settings),
+            )
+    assert started is not None
     sealed = seal(
         runtime.settings.secret_key_bytes(),
         {"verifier": started.verifier, "dpop_key": started.dpop_key.as_dict(private=True)},
@@ -95,7 +160,7 @@ async def begin(
                 purpose=purpose,
                 issuer=started.server.issuer,
                 expected_did=started.expected_did,
-                scope=scope,
+                scope=started.scope,
                 secrets=sealed,
                 session_id=session_id,
                 token_name=token_name,
@@ -106,6 +171,22 @@ async def begin(
         )
         await db.commit()
     return started.url
+
+
+async def restart_without_set(runtime: Runtime, pending: OAuthRequest) -> str:
+    """The same authorization again (purpose, session, token, return address), asking for
+    plyr's collections one by one; returns the URL to send the browser to."""
+    return await begin(
+        runtime,
+        identifier=pending.expected_did or pending.issuer,
+        purpose=pending.purpose,
+        wants=wants_of(runtime.settings, pending.scope),
+        session_id=pending.session_id,
+        token_name=pending.token_name,
+        token_days=pending.token_days,
+        return_to=pending.return_to,
+        permission_set=False,
+    )
 
 
 async def take_request(runtime: Runtime, state: str) -> OAuthRequest | None:
@@ -158,10 +239,28 @@ async def finish(
         )
         artist = await sync_artist(runtime, tokens.sub)
     except oauth.OAuthError as exc:
+        if exc.code == "scope_missing" and _asked_for_set(runtime.settings, pending.scope):
+            log.warning(
+                "%s granted less than %s holds (%s); publish it again (`plyr lexicons "
+                "publish`) or set PLYR_OAUTH_PERMISSION_SET=off",
+                pending.issuer,
+                permission_set_nsid(runtime.settings),
+                exc.message,
+            )
+            raise PermissionSetIgnored(exc.message) from exc
         raise SignInFailed(exc.message) from exc
     except IdentityError as exc:
         raise SignInFailed(str(exc)) from exc
     return Authorized(pending, tokens, server, artist, dpop_key, client.session_lifetime)
+
+
+def _asked_for_set(settings: Settings, scope: str) -> bool:
+    """Whether an authorization asked for plyr's permission set in auto mode (where a
+    second one without it is the fallback)."""
+    return (
+        settings.oauth_permission_set == "auto"
+        and f"include:{permission_set_nsid(settings)}" in scope.split()
+    )
 
 
 async def start_session(

@@ -161,7 +161,8 @@ def _schema_revision(connection: sqlite3.Connection) -> str | None:
 def _referenced_keys(connection: sqlite3.Connection) -> set[str]:
     keys: set[str] = set()
     for table, name in MEDIA_COLUMNS:
-        rows = connection.execute(f"SELECT {name} FROM {table} WHERE {name} IS NOT NULL")
+        # '': a track from the network whose audio is not fetched yet names no object.
+        rows = connection.execute(f"SELECT {name} FROM {table} WHERE {name} <> ''")
         keys.update(str(row[0]) for row in rows)
     return keys
 

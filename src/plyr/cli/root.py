@@ -13,11 +13,14 @@ import sys
 import typer
 
 from plyr.cli.admin import admin_app
+from plyr.cli.backfill import backfill as backfill_command
 from plyr.cli.backup import backup, restore
 from plyr.cli.check import check
 from plyr.cli.db import db_app
 from plyr.cli.devnet import devnet
+from plyr.cli.export import export
 from plyr.cli.labeler import labeler_app
+from plyr.cli.lexicons import lexicons_app
 from plyr.cli.moderation import moderation_app
 from plyr.cli.processes import ingest_command, serve, worker
 
@@ -30,11 +33,14 @@ app.command("ingest")(ingest_command)
 app.command()(check)
 app.command()(backup)
 app.command()(restore)
+app.command()(export)
+app.command("backfill")(backfill_command)
 
 app.add_typer(db_app, name="db")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(admin_app, name="admin")
 app.add_typer(labeler_app, name="labeler")
+app.add_typer(lexicons_app, name="lexicons")
 
 
 def main() -> None:

@@ -5,6 +5,9 @@ operator hid (`Artist.hidden_at`) leave public views; the rows stay, so a revers
 them back unchanged. The clauses live here, below every domain package, so `tracks`,
 `social`, `listening` and `search` filter with the same SQL instead of scattered checks.
 
+A track indexed from the network whose audio is not here yet, or could not be used
+(`Track.audio_state` other than "ready"), is left out too: nothing of it would play.
+
 The hidden-account test is `artist_did NOT IN (hidden accounts)`, uncorrelated: evaluated
 once per statement whatever the number of rows looked at, and the same SQL for every
 listing (no N+1 from Python).
@@ -23,6 +26,12 @@ from plyr.errors import ServiceError
 
 TAKEN_DOWN_MESSAGE = "this track is unavailable for legal reasons"
 HIDDEN_MESSAGE = "this account's content is not available on plyr"
+
+# `Track.audio_state`: the audio of a track from the network is fetched after indexing.
+AUDIO_READY = "ready"  # playable (every uploaded track)
+AUDIO_PENDING = "pending"  # being fetched from the record's blob or URL
+AUDIO_UNPLAYABLE = "unplayable"  # could not be used; `Track.audio_error` says why
+PENDING_MESSAGE = "this track's audio is still being fetched; try again in a moment"
 
 # One named alias, made once: a fresh anonymous alias per statement would miss
 # SQLAlchemy's compiled-statement cache every time.
@@ -46,8 +55,21 @@ def account_listed(did_column: Any) -> ColumnElement[bool]:
 
 
 def track_listed() -> ColumnElement[bool]:
-    """A track listeners may meet: not taken down, and its account not hidden."""
-    return and_(Track.taken_down_at.is_(None), account_listed(Track.artist_did))
+    """A track listeners may meet: its audio ready, not taken down, its account not hidden."""
+    return and_(
+        Track.audio_state == AUDIO_READY,
+        Track.taken_down_at.is_(None),
+        account_listed(Track.artist_did),
+    )
+
+
+def audio_problem(track: Track) -> str | None:
+    """Why a (loaded) track can't be played for want of audio, or None when it can."""
+    if track.audio_state == AUDIO_READY:
+        return None
+    if track.audio_state == AUDIO_PENDING:
+        return PENDING_MESSAGE
+    return f"this track can't be played: {track.audio_error or 'its audio could not be used'}"
 
 
 def unavailable_reason(track: Track, artist: Artist | None) -> str | None:

@@ -227,6 +227,8 @@ async def scan_track(runtime: Runtime, track_id: int) -> dict[str, Any]:
         track = await db.get(Track, track_id)
         if track is None or track.publish_state != PublishState.published:
             return {"skipped": "not published"}
+        if track.audio_state != "ready":  # a network track whose audio is not here (yet)
+            return {"skipped": "no audio"}
         db.expunge(track)
     if track.duration_seconds is not None and track.duration_seconds < MIN_SECONDS:
         return {"skipped": "too short to fingerprint"}  # a jingle: nothing to compare
@@ -343,6 +345,7 @@ def _unscanned() -> Select[int]:
         .outerjoin(TrackFingerprint, TrackFingerprint.track_id == Track.id)
         .where(
             Track.publish_state == PublishState.published,
+            Track.audio_state == "ready",
             TrackFingerprint.track_id.is_(None),
             or_(Track.duration_seconds.is_(None), Track.duration_seconds >= MIN_SECONDS),
         )

@@ -1,16 +1,19 @@
-"""Indexing likes, comments, lists and profiles that arrive through the firehose.
+"""Indexing likes, comments, lists and profiles that arrive through the firehose (or from
+`plyr backfill`).
 
 Records written by another client are indexed like plyr's own; deletions remove them. A
 record plyr wrote comes back too: it matches its row (same rkey and CID) and changes
-nothing. A row with a local change still on its way to the PDS (`pending`) is left alone:
-the sync job will make the PDS match it. An event from a commit older than the one that
-wrote the indexed version (by repo revision) is an echo arriving late and is skipped: an
-album's first, still empty write must not empty the album its later writes filled.
+nothing. A record left out (fails its lexicon, names a track plyr does not know, an author
+that does not resolve) raises `RecordSkipped` with the reason, for the log and the
+backfill's report. A row with a local change still on its way to the PDS (`pending`) is
+left alone: the sync job will make the PDS match it. An event from a commit older than the
+one that wrote the indexed version (by repo revision) is an echo arriving late and is
+skipped: an album's first, still empty write must not empty the album its later writes
+filled.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -36,20 +39,17 @@ from plyr.db.models import (
     Track,
     utcnow,
 )
-from plyr.ingest import record_handler
+from plyr.ingest import RecordSkipped, record_handler
 from plyr.runtime import Runtime
 from plyr.social.list_rows import album_key
 
-log = logging.getLogger(__name__)
 
-
-def _valid(runtime: Runtime, event: RecordEvent) -> dict[str, Any] | None:
+def _valid(runtime: Runtime, event: RecordEvent) -> dict[str, Any]:
     record = event.record or {}
     try:
         runtime.lexicons.validate_record(event.collection, record)
     except LexiconValidationError as exc:
-        log.info("skipping %s: not a valid record (%s)", event.uri, exc)
-        return None
+        raise RecordSkipped(f"fails its lexicon: {exc}") from None
     return record
 
 
@@ -60,16 +60,14 @@ def _when(value: object) -> datetime:
         return utcnow()
 
 
-async def _ensure_artist(runtime: Runtime, db: AsyncSession, did: str) -> bool:
+async def _ensure_artist(runtime: Runtime, db: AsyncSession, did: str) -> None:
     """The author must have a row; someone plyr never saw is looked up (DID document)."""
     if await db.get(Artist, did) is not None:
-        return True
+        return
     try:
         await sync_artist(runtime, did)
     except Exception as exc:  # an unresolvable DID: nothing to attach the record to
-        log.info("skipping a record of %s: cannot resolve the author (%s)", did, exc)
-        return False
-    return True
+        raise RecordSkipped(f"cannot resolve the author {did}: {exc}") from None
 
 
 async def _track_by_uri(db: AsyncSession, uri: object) -> Track | None:
@@ -127,11 +125,11 @@ async def _commit(db: AsyncSession, event: RecordEvent) -> None:
         await db.commit()
     except IntegrityError as exc:  # e.g. a second like of one track: the first one counts
         await db.rollback()
-        log.info("skipping %s: it conflicts with what is indexed (%s)", event.uri, exc.orig)
+        raise RecordSkipped(f"conflicts with what is indexed ({exc.orig})") from None
 
 
-# Fills in (or makes) the row for a valid record; None skips the record.
-Apply = Callable[[AsyncSession, RecordEvent, dict[str, Any], Any], Awaitable[SyncedRecord | None]]
+# Fills in (or makes) the row for a valid record; raises RecordSkipped to leave it out.
+Apply = Callable[[AsyncSession, RecordEvent, dict[str, Any], Any], Awaitable[SyncedRecord]]
 
 
 def _indexes(
@@ -139,27 +137,27 @@ def _indexes(
 ) -> Callable[[Apply], Apply]:
     """Register the firehose indexer of `<namespace>.<name>`: deletions remove the row;
     a valid record by a known (or resolvable) author goes through `apply` unless a local
-    change is pending or the row already holds this version."""
+    change is pending or the row already holds this version (plyr's own echo, a late
+    one: not worth a report). A record left out for a reason raises RecordSkipped."""
 
     def register(apply: Apply) -> Apply:
         @record_handler(name)
         async def handle(runtime: Runtime, event: RecordEvent) -> None:
             if only_rkey is not None and event.rkey != only_rkey:
-                return
+                if event.action == "delete":
+                    return
+                raise RecordSkipped(f"its record key must be {only_rkey!r}")
             async with runtime.sessions() as db:
                 if event.action == "delete":
                     await _remove(db, model, event)
                     await _commit(db, event)
                     return
                 record = _valid(runtime, event)
-                if record is None or not await _ensure_artist(runtime, db, event.did):
-                    return
+                await _ensure_artist(runtime, db, event.did)
                 skip, row = await _existing(db, model, event)
                 if skip:
                     return
                 indexed = await apply(db, event, record, row)
-                if indexed is None:
-                    return
                 _published(indexed, event)
                 await _commit(db, event)
 
@@ -171,12 +169,11 @@ def _indexes(
 @_indexes("like", Like)
 async def index_like(
     db: AsyncSession, event: RecordEvent, record: dict[str, Any], like: Like | None
-) -> Like | None:
+) -> Like:
     subject = record["subject"]
     track = await _track_by_uri(db, subject.get("uri"))
     if track is None:
-        log.info("skipping %s: it likes a track plyr does not know", event.uri)
-        return None
+        raise RecordSkipped(f"likes a track plyr does not know ({subject.get('uri')})")
     if like is None:
         like = Like(did=event.did, rkey=event.rkey, track_id=track.id, sync_version=1)
         db.add(like)
@@ -189,12 +186,11 @@ async def index_like(
 @_indexes("comment", Comment)
 async def index_comment(
     db: AsyncSession, event: RecordEvent, record: dict[str, Any], comment: Comment | None
-) -> Comment | None:
+) -> Comment:
     subject = record["subject"]
     track = await _track_by_uri(db, subject.get("uri"))
     if track is None:
-        log.info("skipping %s: it comments on a track plyr does not know", event.uri)
-        return None
+        raise RecordSkipped(f"comments on a track plyr does not know ({subject.get('uri')})")
     if comment is None:
         comment = Comment(did=event.did, rkey=event.rkey, track_id=track.id, sync_version=1)
         db.add(comment)
@@ -227,6 +223,9 @@ async def index_list(
     }.get(list_type)
     music_list.created_at = _when(record.get("createdAt"))
     music_list.updated_at = _when(record.get("updatedAt") or record.get("createdAt"))
+    # Now, not after the flush: a second UPDATE without updated_at would stamp it "now"
+    # (its onupdate) instead of the record's time.
+    _published(music_list, event)
     await db.flush()
     await db.execute(delete(ListItem).where(ListItem.list_id == music_list.id))
     for position, item in enumerate(record.get("items") or []):

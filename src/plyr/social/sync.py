@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from plyr.atproto.repo import RepoClient
@@ -28,6 +29,7 @@ from plyr.auth.record_writes import pds_writes, write_problem
 from plyr.auth.sessions import SessionEnded, repo_for, session_for
 from plyr.db.models import (
     Comment,
+    JobStatus,
     Like,
     ListItem,
     MusicList,
@@ -94,16 +96,28 @@ def dedupe_key(kind: str, did: str, rkey: str) -> str:
     return f"sync:{kind}:{did}:{rkey}"[:256]
 
 
+# Follow-up keys tried when the record's sync job is already running (see _enqueue_sync).
+FOLLOW_UP_SLOTS = 8
+
+
 async def _enqueue_sync(
     db: AsyncSession, kind: str, did: str, rkey: str, session_id: str | None
 ) -> None:
-    await enqueue(
-        db,
-        JOB_KIND,
-        {"kind": kind, "did": did, "rkey": rkey, "session_id": session_id},
-        dedupe_key=dedupe_key(kind, did, rkey),
-        max_attempts=SYNC_MAX_ATTEMPTS,
-    )
+    """A sync job that will see this change. A queued one will (it has not read the row),
+    and so will one that has not yet checked its version (the caller flushed the row
+    first, so that check waits for this commit). A running one may have checked already
+    and be about to finish: then a follow-up job under the next key writes the change."""
+    key = dedupe_key(kind, did, rkey)
+    for slot in range(FOLLOW_UP_SLOTS):
+        job = await enqueue(
+            db,
+            JOB_KIND,
+            {"kind": kind, "did": did, "rkey": rkey, "session_id": session_id},
+            dedupe_key=key if slot == 0 else f"{key[:248]}#{slot + 1}",
+            max_attempts=SYNC_MAX_ATTEMPTS,
+        )
+        if job.status != JobStatus.running:
+            return
 
 
 async def changed(db: AsyncSession, row: SyncedRecord, session_id: str | None = None) -> None:
@@ -113,6 +127,10 @@ async def changed(db: AsyncSession, row: SyncedRecord, session_id: str | None = 
     else:
         row.sync_version += 1
     row.record_state = RecordState.pending
+    # Written even when the row was loaded as pending: a sync job may have marked it
+    # published since (its version check passed before this change reached the row), and
+    # an UPDATE leaving record_state out would keep that "published" over stale content.
+    flag_modified(row, "record_state")
     row.record_error = None
     await db.flush()
     await _enqueue_sync(db, kind_of(row).name, row.did, row.rkey, session_id)
@@ -221,6 +239,7 @@ async def _sync(
 ) -> dict[str, Any] | None:
     collection = runtime.lexicons.collection(kind.name)
     model = kind.model
+    stamp = getattr(model, "updated_at", None)
     repo: RepoClient | None = None
     for _ in range(MAX_REWRITES):
         try:
@@ -249,6 +268,9 @@ async def _sync(
                     atproto_cid=ref.cid,
                     # A write that changed nothing made no commit: the last revision stands.
                     **({"atproto_rev": ref.rev} if ref.rev else {}),
+                    # Publishing is no change of the user's: the row keeps the time its record
+                    # says (updatedAt), as a rebuild from the network will (no onupdate "now").
+                    **({"updated_at": stamp} if stamp is not None else {}),
                 )
             )
             await db.commit()

@@ -1,9 +1,12 @@
 """Finding tracks: one track (for anyone, for its owner, for playing), an artist's tracks,
 and keyset pages of published tracks, newest first.
 
-Listings show only tracks listeners may meet (`plyr.db.visibility.track_listed`: not taken
-down, the account not hidden); one such track asked for by id answers 451 with the reason,
-except to its artist (the track page, with the notice) and to operators (for review)."""
+Listings show only tracks listeners may meet (`plyr.db.visibility.track_listed`: the audio
+ready, not taken down, the account not hidden); one such track asked for by id answers 451
+with the reason, except to its artist (the track page, with the notice) and to operators
+(for review). A track from the network whose audio is still being fetched, or could not be
+used, is NotPlayable (409) to everyone where audio is needed (playing, liking, sharing);
+its page shows it with a notice saying why (`audio_notice`)."""
 
 from __future__ import annotations
 
@@ -13,12 +16,32 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, union_all
 
 from plyr.db.models import Artist, PublishState, Track
-from plyr.db.visibility import HIDDEN_MESSAGE, account_hidden, track_listed, unavailable_reason
+from plyr.db.visibility import (
+    AUDIO_PENDING,
+    HIDDEN_MESSAGE,
+    account_hidden,
+    audio_problem,
+    track_listed,
+    unavailable_reason,
+)
 from plyr.db.visibility import Unavailable as Unavailable  # one class: domain writes raise it too
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class NotPlayable(ServiceError):
+    """409: the track is there but its audio is not (still being fetched from the record's
+    source, or it could not be used); the message says which, and why. Not 404: the page
+    must not read "page not found" for a track that exists."""
+
+    def __init__(self, track: Track) -> None:
+        super().__init__(
+            409,
+            "audio_pending" if audio_pending(track) else "unplayable",
+            audio_problem(track) or "",
+        )
 
 
 async def get_track(runtime: Runtime, track_id: int) -> Track:
@@ -59,10 +82,13 @@ async def playable_track(
     *,
     admin: bool = False,
     owner_sees: bool = False,
+    audio_required: bool = True,
 ) -> Track:
     """A track anyone may play, or one still processing that the viewer owns. A taken-down
     track (or a hidden account's) is Unavailable (451) except to operators (`admin`), and
-    to its artist where `owner_sees` (the track page shows them the notice)."""
+    to its artist where `owner_sees` (the track page shows them the notice). A track whose
+    audio is not ready is NotPlayable (409, with the reason) to everyone, unless
+    `audio_required` is off (the track page, which says why instead of a player)."""
     track, artist = await track_with_artist(runtime, track_id)
     owner = viewer_did is not None and viewer_did == track.artist_did
     if track.publish_state == PublishState.processing and not owner:
@@ -70,7 +96,19 @@ async def playable_track(
     reason = unavailable_reason(track, artist)
     if reason is not None and not admin and not (owner and owner_sees):
         raise Unavailable(reason)
+    if audio_required and audio_problem(track) is not None:
+        raise NotPlayable(track)
     return track
+
+
+def audio_notice(track: Track) -> str | None:
+    """What a page says instead of a player when the track's audio is not ready."""
+    return audio_problem(track)
+
+
+def audio_pending(track: Track) -> bool:
+    """The track's audio is still being fetched (it may play soon)."""
+    return track.audio_state == AUDIO_PENDING
 
 
 async def visible_track(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.db.models import Job, PublishState, Track, utcnow
 from plyr.db.text import require_storable
+from plyr.db.visibility import audio_problem
 from plyr.errors import ServiceError
 from plyr.jobs.queue import enqueue, retry_failed
 from plyr.runtime import Runtime
@@ -19,14 +20,25 @@ from plyr.social import sync
 from plyr.social.albums import file_under_album
 from plyr.social.list_rows import lists_holding
 from plyr.social.tags import normalise_tags, set_tags
-from plyr.tracks.catalogue import owned_track
+from plyr.tracks import labels
+from plyr.tracks.catalogue import NotPlayable, owned_track
 from plyr.tracks.queue import drop_tracks
 from plyr.tracks.uploads import MAX_ALBUM, MAX_DESCRIPTION, MAX_TITLE, resolve_features
 
 
+async def editable_track(runtime: Runtime, track_id: int, did: str) -> Track:
+    """The artist's own track, with its audio in place: a network track still fetching (or
+    unusable) has no file to publish, and rewriting its record would drop its audio."""
+    track = await owned_track(runtime, track_id, did)
+    if audio_problem(track) is not None:
+        raise NotPlayable(track)
+    return track
+
+
 async def edit_track(runtime: Runtime, track_id: int, did: str, changes: dict[str, Any]) -> Track:
-    """Change the record's fields; the record is rewritten (putRecord, same rkey) by a job."""
-    await owned_track(runtime, track_id, did)
+    """Change the record's fields; the record is rewritten (putRecord, same rkey) by a job.
+    Every field is checked before anything changes."""
+    current = await editable_track(runtime, track_id, did)
     values: dict[str, Any] = {}
     limits = {"title": MAX_TITLE, "album": MAX_ALBUM, "description": MAX_DESCRIPTION}
     for name, limit in limits.items():
@@ -40,6 +52,11 @@ async def edit_track(runtime: Runtime, track_id: int, did: str, changes: dict[st
                     422, "invalid_input", f"the {name} is longer than {limit} characters"
                 )
             values[name] = text or None
+    if changes.get("self_labels") is not None:
+        # Known content warnings, or values the track already carries (another client's).
+        values["self_labels"] = labels.checked(
+            list(changes["self_labels"]), keep=current.self_labels or []
+        )
     if changes.get("features") is not None:
         values["features"] = await resolve_features(runtime, list(changes["features"]), did)
     tags = normalise_tags(list(changes["tags"])) if changes.get("tags") is not None else None
@@ -68,7 +85,7 @@ async def edit_track(runtime: Runtime, track_id: int, did: str, changes: dict[st
 async def set_artwork(
     runtime: Runtime, track_id: int, did: str, image_key: str, thumb_key: str
 ) -> None:
-    await owned_track(runtime, track_id, did)
+    await editable_track(runtime, track_id, did)
     async with runtime.sessions() as db:
         track = await db.get(Track, track_id)
         assert track is not None
@@ -82,7 +99,7 @@ async def set_artwork(
 
 
 async def retry_publish(runtime: Runtime, track_id: int, did: str) -> None:
-    track = await owned_track(runtime, track_id, did)
+    track = await editable_track(runtime, track_id, did)
     if track.publish_state != PublishState.failed:
         raise ServiceError(409, "not_failed", "this track is not waiting for a retry")
     async with runtime.sessions() as db:

@@ -1,6 +1,7 @@
 """`track.publish`: write (or rewrite) a track's `fm.plyr.track` record under the key chosen
-when the track was made, with the audio as a blob when it is small enough, then let the
-likes, comments and lists waiting for the track's CID go out."""
+when the track was made, with the audio and the artwork as blobs when they are small enough
+(`audioBlob`, `imageBlob`: a rebuild from the network then needs nothing of plyr's media
+store), then let the likes, comments and lists waiting for the track's CID go out."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from plyr.atproto.repo import RepoClient
 from plyr.atproto.xrpc import PayloadTooLarge
 from plyr.auth.record_writes import pds_writes, write_problem
 from plyr.auth.sessions import SessionEnded, repo_for, session_for
@@ -64,36 +66,29 @@ async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str
     repo = await repo_for(runtime, session)
     collection = runtime.lexicons.collection("track")
 
-    audio_blob: dict[str, Any] | None = None
-    stream_key = track.stream_key or track.original_key
-    stat = await runtime.storage.stat(stream_key)
     # Uploaded again on every publish: the PDS keeps one copy per CID, and the ref must
     # carry the type the PDS itself gave the blob.
-    if stat is not None and stat.size <= settings.publish_blob_max_bytes:
-        await ctx.report("publishing", 0.3, "putting the audio in your pds")
-        data = bytearray()
-        async for chunk in runtime.storage.get_range(stream_key):
-            data += chunk
-        try:
-            audio_blob = await repo.upload_blob(
-                bytes(data), track.stream_content_type or "audio/mpeg"
-            )
-        except PayloadTooLarge:
-            log.info("audio larger than the PDS's blob limit; publishing audioUrl only")
-        if audio_blob is not None and not str(audio_blob.get("mimeType", "")).startswith("audio/"):
-            # The PDS sniffs blobs and may name the type differently (WebM: video/webm);
-            # the lexicon takes audio/* only, so such a track links its audio instead.
-            log.info("the PDS typed the audio %s; publishing audioUrl only", audio_blob["mimeType"])
-            audio_blob = None
-        del data
-        await update_row(
-            runtime,
-            Track,
-            track_id,
-            audio_blob_cid=audio_blob["ref"]["$link"] if audio_blob else None,
-        )
+    await ctx.report("publishing", 0.3, "putting the audio in your pds")
+    audio_blob = await _put_blob(
+        runtime,
+        repo,
+        track.stream_key or track.original_key,
+        track.stream_content_type or "audio/mpeg",
+        "audio/",
+    )
+    image_blob = None
+    if track.image_key:
+        await ctx.report("publishing", 0.6, "putting the artwork in your pds")
+        image_blob = await _put_blob(runtime, repo, track.image_key, "image/jpeg", "image/")
+    await update_row(
+        runtime,
+        Track,
+        track_id,
+        audio_blob_cid=_cid(audio_blob),
+        image_blob_cid=_cid(image_blob),
+    )
 
-    record = track_record(settings, track, tags=tags, audio_blob=audio_blob)
+    record = track_record(settings, track, tags=tags, audio_blob=audio_blob, image_blob=image_blob)
     await ctx.report("publishing", 0.7, "writing the record")
     async with pds_writes():
         ref = await repo.put_record(collection, track.rkey, record)
@@ -103,6 +98,8 @@ async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str
             row.publish_state = PublishState.published
             row.publish_error = None
             row.atproto_uri, row.atproto_cid = ref.uri, ref.cid
+            if ref.rev:  # the echo of this write (or of an older one) is then left alone
+                row.atproto_rev = ref.rev
             row.updated_at = utcnow()
             for item in await db.scalars(select(ListItem).where(ListItem.track_id == track_id)):
                 item.subject_uri, item.subject_cid = ref.uri, ref.cid
@@ -123,3 +120,32 @@ async def _publish(ctx: JobContext, runtime: Runtime, track_id: int) -> dict[str
                 await enqueue(db, "moderation.relabel", {"track_id": track_id})
         await db.commit()
     return {"uri": ref.uri, "cid": ref.cid}
+
+
+def _cid(blob: dict[str, Any] | None) -> str | None:
+    return str(blob["ref"]["$link"]) if blob is not None else None
+
+
+async def _put_blob(
+    runtime: Runtime, repo: RepoClient, key: str, content_type: str, kind: str
+) -> dict[str, Any] | None:
+    """Upload a stored object as a blob when it fits; its reference, or None when it is too
+    large for plyr's limit or the PDS's, or the PDS typed it other than `kind` (e.g. WebM
+    audio as video/webm: the lexicon takes audio/* only, so the track links it instead)."""
+    stat = await runtime.storage.stat(key)
+    if stat is None or stat.size > runtime.settings.publish_blob_max_bytes:
+        return None
+    data = bytearray()
+    async for chunk in runtime.storage.get_range(key):
+        data += chunk
+    try:
+        blob = await repo.upload_blob(bytes(data), content_type)
+    except PayloadTooLarge:
+        log.info("%s larger than the PDS's blob limit; publishing its URL only", key)
+        return None
+    finally:
+        del data
+    if not str(blob.get("mimeType", "")).startswith(kind):
+        log.info("the PDS typed %s %s; publishing its URL only", key, blob.get("mimeType"))
+        return None
+    return blob

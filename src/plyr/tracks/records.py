@@ -7,6 +7,7 @@ from typing import Any
 from plyr.atproto.syntax import format_datetime
 from plyr.config import Settings
 from plyr.db.models import Track
+from plyr.tracks.labels import record_labels
 
 
 def audio_url(settings: Settings, track_id: int) -> str:
@@ -23,8 +24,10 @@ def track_record(
     *,
     tags: list[str],
     audio_blob: dict[str, Any] | None,
+    image_blob: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The record's fields (without `$type`; the repo client adds it and validates)."""
+    """The record's fields (without `$type`; the repo client adds it and validates). The
+    blobs are the references the PDS answered `uploadBlob` with."""
     record: dict[str, Any] = {
         "title": track.title,
         "artist": track.artist_name,
@@ -42,8 +45,14 @@ def track_record(
         record["features"] = track.features
     if track.image_key:
         record["imageUrl"] = image_url(settings, track.id)
+        if image_blob is not None:
+            record["imageBlob"] = image_blob
     if track.description:
         record["description"] = track.description
     if tags:
         record["tags"] = tags
+    if track.support_gate:
+        record["supportGate"] = track.support_gate  # the real plyr.fm's, kept as it came
+    if labels := record_labels(track.self_labels or []):
+        record["labels"] = labels  # com.atproto.label.defs#selfLabels
     return record

@@ -102,7 +102,9 @@ def decode_record(data: bytes) -> Any:
     try:
         decoded = libipld.decode_dag_cbor(data)
         value = _from_libipld(decoded)
-    except (ValueError, _Careful):
+    except (ValueError, RecursionError, _Careful):
+        # RecursionError: nested deeper than libipld (or the walk above) goes; the strict
+        # codec refuses it past MAX_DEPTH with a DataModelError.
         return decode_pure(data)
     # libipld returns links and byte strings alike, and tolerates some non-canonical
     # forms. Re-encoding gives the input back exactly when the data was canonical and

@@ -34,10 +34,16 @@ wherever one of them answers differently. Choices worth knowing:
 Some rules do not fit a lexicon; they are plyr-side checks keyed by collection (a track
 must have `audioUrl` or `audioBlob`).
 
+Besides plyr's own records the package ships its permission set (`fm.plyr.authFullApp`,
+checked when it loads: `permissions`) and the Bluesky post documents plyr writes when a
+track is shared (`app.bsky.feed.post`, `app.bsky.embed.external`,
+`app.bsky.richtext.facet`; trimmed to what plyr writes, see their descriptions).
+
 The package holds one module per concept: `loading` (the shipped documents and
 `load_lexicons`), `namespace` (rewriting `fm.plyr`), `registry` (`LexiconRegistry`),
-`schema` (what a document may hold), `validation` (the checks, one per lexicon type) and
-`errors`; it re-exports their public names.
+`schema` (what a document may hold), `validation` (the checks, one per lexicon type),
+`permissions` (permission sets), `publishing` (as `com.atproto.lexicon.schema` records)
+and `errors`; it re-exports their public names.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from plyr.atproto.lexicon.errors import (
 from plyr.atproto.lexicon.loading import bundled_documents, load_lexicons
 from plyr.atproto.lexicon.namespace import BASE_NAMESPACE, rewrite_namespace
 from plyr.atproto.lexicon.registry import LexiconRegistry
-from plyr.atproto.lexicon.validation import grapheme_length
+from plyr.atproto.lexicon.validation import grapheme_length, grapheme_prefix
 
 __all__ = [
     "BASE_NAMESPACE",
@@ -60,6 +66,7 @@ __all__ = [
     "UnknownLexiconError",
     "bundled_documents",
     "grapheme_length",
+    "grapheme_prefix",
     "load_lexicons",
     "rewrite_namespace",
 ]

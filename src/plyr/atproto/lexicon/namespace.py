@@ -19,6 +19,11 @@ BASE_NAMESPACE: Final = "fm.plyr"
 """The namespace the shipped documents are written in."""
 
 
+# Lists whose strings name NSIDs (or refs): the union members, token values, and the
+# collections and methods of a permission set's permissions.
+_NSID_LISTS: Final = frozenset({"refs", "knownValues", "collection", "lxm"})
+
+
 def _in_namespace(nsid: str, namespace: str) -> bool:
     return nsid == namespace or nsid.startswith(namespace + ".")
 
@@ -33,8 +38,9 @@ def _rewrite_ref(ref: str, base: str, namespace: str) -> str:
 def rewrite_namespace(
     document: Mapping[str, Any], namespace: str, base: str = BASE_NAMESPACE
 ) -> dict[str, Any]:
-    """A copy of `document` with `base` (`fm.plyr`) replaced by `namespace` in its id and
-    in every reference (`ref`, `refs`, and token names in `knownValues`).
+    """A copy of `document` with `base` (`fm.plyr`) replaced by `namespace` in its id, in
+    every reference (`ref`, `refs`, and token names in `knownValues`) and in what a
+    permission set grants (its permissions' `collection` and `lxm` lists).
 
     Only whole leading NSID segments match: `fm.plyr.track` becomes
     `fm.plyr.dev.track`, while `fm.plyrx.track` or `com.atproto.repo.strongRef` stay.
@@ -46,7 +52,7 @@ def rewrite_namespace(
         if isinstance(node, dict):
             return {k: walk(v, k) for k, v in node.items()}
         if isinstance(node, list):
-            if key in ("refs", "knownValues"):
+            if key in _NSID_LISTS:
                 return [
                     _rewrite_ref(item, base, namespace) if isinstance(item, str) else item
                     for item in node

@@ -17,6 +17,7 @@ from plyr.atproto.lexicon.errors import (
     UnknownLexiconError,
 )
 from plyr.atproto.lexicon.namespace import BASE_NAMESPACE
+from plyr.atproto.lexicon.permissions import check_permission_set
 from plyr.atproto.lexicon.schema import (
     DATA_TYPES,
     DEF_NAME,
@@ -114,6 +115,8 @@ class LexiconRegistry:
             if not isinstance(record, dict) or record.get("type") != "object":
                 raise LexiconError(f"{where}: a record's schema is an object")
             self._check_def(record, doc_id, f"{where}.record")
+        elif kind == "permission-set":
+            check_permission_set(definition, doc_id, where)
         elif kind == "object":
             properties = definition.get("properties", {})
             if not isinstance(properties, dict):
@@ -172,6 +175,14 @@ class LexiconRegistry:
             for doc_id, document in self._documents.items()
             if document["defs"].get("main", {}).get("type") == "record"
         )
+
+    def permission_set(self, nsid: str) -> list[dict[str, Any]]:
+        """Copies of the permissions a permission set grants (checked when it loaded)."""
+        definition = self._defs.get(f"{nsid}#main")
+        if definition is None or definition.get("type") != "permission-set":
+            raise UnknownLexiconError(f"no permission set {nsid!r}")
+        permissions: list[dict[str, Any]] = copy.deepcopy(definition["permissions"])
+        return permissions
 
     def __contains__(self, nsid: object) -> bool:
         return isinstance(nsid, str) and nsid in self._documents

@@ -59,6 +59,12 @@ def grapheme_length(text: str) -> int:
     return sum(1 for _ in _GRAPHEME.finditer(text))
 
 
+def grapheme_prefix(text: str, limit: int) -> str:
+    """The first `limit` grapheme clusters of `text` (never half a character)."""
+    clusters: list[str] = _GRAPHEME.findall(text, endpos=len(text))[:limit]
+    return "".join(clusters)
+
+
 def _mime_accepted(mime_type: str, accept: Iterable[str]) -> bool:
     mime_type = mime_type.lower()
     for pattern in accept:

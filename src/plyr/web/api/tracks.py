@@ -41,9 +41,17 @@ class TrackEdit(BaseModel):
     description: str | None = Field(default=None, max_length=5000)
     tags: list[str] | None = Field(default=None, max_length=10)
     features: list[str] | None = Field(default=None, max_length=10)
+    self_labels: list[str] | None = Field(
+        default=None,
+        max_length=10,
+        description="content warnings (replaces the track's): sexual, porn, nudity, "
+        "graphic-media; [] removes them",
+    )
 
 
-@router.patch("/api/tracks/{track_id}", responses=error_responses(400, 401, 403, 404, 422, 429))
+@router.patch(
+    "/api/tracks/{track_id}", responses=error_responses(400, 401, 403, 404, 409, 422, 429)
+)
 async def edit_track(
     track_id: PathId,
     edit: TrackEdit,
@@ -62,14 +70,14 @@ async def edit_track(
 
 @router.post(
     "/api/tracks/{track_id}/artwork",
-    responses=error_responses(400, 401, 403, 404, 413, 415, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422),
     openapi_extra=IMAGE_FORM,
 )
 async def replace_artwork(
     track_id: PathId, request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> TrackOut:
     """New artwork (`image`, multipart) for a track you own."""
-    await catalogue.owned_track(runtime, track_id, caller.did)
+    await editing.editable_track(runtime, track_id, caller.did)  # before any bytes are kept
     async with received_image(request, runtime.settings) as (picture, work):
         try:
             await asyncio.to_thread(sniff_image, picture)

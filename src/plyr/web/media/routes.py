@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from plyr.db.models import Track
+from plyr.export.jobs import NAMESPACE as EXPORTS_NAMESPACE
 from plyr.moderation.references import AUDIO_NAMESPACE
 from plyr.runtime import Runtime
 from plyr.social import lists
@@ -62,8 +63,9 @@ def content_type_for_key(key: str) -> str:
 
 
 # Reference recordings (copyright review) are the operators' alone: they hear them through
-# /media/admin/references/{id}/audio, never by key here.
-PRIVATE_PREFIXES = (f"{AUDIO_NAMESPACE}/",)
+# /media/admin/references/{id}/audio, never by key here; exports go to their owner through
+# /api/me/exports/{id}/download.
+PRIVATE_PREFIXES = (f"{AUDIO_NAMESPACE}/", f"{EXPORTS_NAMESPACE}/")
 
 
 @router.api_route("/media/{key:path}", methods=["GET", "HEAD"])

@@ -6,7 +6,9 @@ from fastapi import APIRouter
 
 from plyr.web.pages import (
     artists,
+    bluesky,
     home,
+    lexicons,
     library,
     lists,
     moderation,
@@ -24,12 +26,14 @@ from plyr.web.pages import (
 router = APIRouter(include_in_schema=False)
 for module in (
     signin,
+    lexicons,
     settings,
     portal,
     moderation,
     search,
     sharing,
     track_social,
+    bluesky,
     playlists,
     lists,
     library,

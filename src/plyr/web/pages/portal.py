@@ -1,5 +1,5 @@
 """The portal: the signed-in artist's own tracks in every state, their plays per day and per
-track, and their account: bio, repairing records, deleting the account."""
+track, and their account: bio, repairing records, exporting everything, deleting the account."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from plyr.auth.sessions import COOKIE_NAME
 from plyr.errors import ServiceError
+from plyr.export.contents import library_bytes
+from plyr.export.jobs import latest_export, start_export
 from plyr.listening import stats
 from plyr.moderation import flags
 from plyr.runtime import Runtime
@@ -18,7 +20,7 @@ from plyr.social.repair import repair_records
 from plyr.tracks.catalogue import artist_tracks
 from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
-from plyr.web.shared.limits import limit_writes
+from plyr.web.shared.limits import enforce, limit_writes
 from plyr.web.shared.params import PathId
 from plyr.web.shared.templating import render
 
@@ -27,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 PORTAL_NOTICES = {
     "bio-saved": "your bio is saved; it is on its way to your pds.",
     "appealed": "your reply is sent: the track is back in review.",
+    "export-started": "your export is being made; its progress is below.",
 }
 PORTAL_PROBLEMS = {
     "handle-mismatch": "that is not your handle, so nothing was deleted. type it exactly as shown.",
@@ -53,6 +56,8 @@ async def portal_context(
         "notice": notice,
         "error": error,
         "repaired": repaired,
+        "export": await latest_export(runtime, caller.did),
+        "library_bytes": await library_bytes(runtime, caller.did),
     }
 
 
@@ -132,6 +137,21 @@ async def repair(
         context = await portal_context(runtime, caller, error=exc.message)
         return render(request, "portal.html", context, status_code=exc.status)
     return render(request, "portal.html", await portal_context(runtime, caller, repaired=counts))
+
+
+@router.post("/portal/export")
+async def export(
+    request: Request, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
+) -> Response:
+    """Start an export job (the form without JavaScript; the page's script uses the API)."""
+    try:
+        hourly = runtime.settings.rate_limit_exports_per_hour
+        await enforce(runtime, request, caller.did, "export", hourly, 3600)
+        await start_export(runtime, caller.did)
+    except ServiceError as exc:
+        context = await portal_context(runtime, caller, error=exc.message)
+        return render(request, "portal.html", context, status_code=exc.status)
+    return RedirectResponse("/portal?done=export-started#export", status_code=303)
 
 
 @router.post("/portal/delete-account")

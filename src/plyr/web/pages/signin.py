@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from plyr import ratelimit
 from plyr.auth import oauth, signin
-from plyr.auth.client import JWKS_PATH, METADATA_PATH, OAuthClient, scopes_for
+from plyr.auth.client import JWKS_PATH, METADATA_PATH, OAuthClient
 from plyr.auth.sessions import COOKIE_NAME, end_session
 from plyr.db.models import OAuthRequest, SessionKind
 from plyr.runtime import Runtime
@@ -94,13 +94,7 @@ async def login_submit(
         response.headers["Retry-After"] = str(verdict.retry_after)
         return response
     try:
-        url = await signin.begin(
-            runtime,
-            identifier=handle,
-            purpose="login",
-            scope=scopes_for(runtime.settings, scrobbling=False),
-            return_to=next_path,
-        )
+        url = await signin.begin(runtime, identifier=handle, purpose="login", return_to=next_path)
     except oauth.OAuthError as exc:
         status = 502 if exc.code in {"server_unreachable", "server_misconfigured"} else 400
         return login_page(
@@ -123,10 +117,13 @@ def _set_cookie(response: Response, runtime: Runtime, secret: str) -> None:
 
 def _failure(request: Request, pending: OAuthRequest | None, message: str) -> Response:
     if pending is not None and pending.purpose in {"upgrade", "dev_token"}:
+        # Back to where the upgrade started, without its query (`?share=…` would start
+        # the same upgrade again).
+        back = safe_next(pending.return_to).split("?", 1)[0] if pending.return_to else "/settings"
         return render(
             request,
             "notice.html",
-            {"title": "not changed", "message": message, "back": "/settings"},
+            {"title": "not changed", "message": message, "back": back},
             status_code=400,
         )
     return login_page(request, error=message, status=400)
@@ -147,6 +144,14 @@ async def callback(
         return _failure(request, None, "this sign-in link has expired or was already used")
     try:
         done = await signin.finish(runtime, pending, code=code, iss=iss, error=error)
+    except signin.PermissionSetIgnored:
+        # The server granted less than plyr's permission set holds: ask once more for the
+        # collections one by one (the user sees a second consent page).
+        try:
+            url = await signin.restart_without_set(runtime, pending)
+        except oauth.OAuthError as exc:
+            return _failure(request, pending, exc.message)
+        return RedirectResponse(url, status_code=303)
     except signin.SignInFailed as exc:
         return _failure(request, pending, exc.message)
     did = done.tokens.sub
@@ -168,11 +173,7 @@ async def callback(
     if pending.purpose == "upgrade":
         secret = await signin.start_session(runtime, done)
         await end_session(runtime, owner.id)
-        scrobbling = signin.client_scrobbles(runtime.settings, done.tokens.scope)
-        response = RedirectResponse(
-            f"/settings?done={'scrobbling-on' if scrobbling else 'scrobbling-off'}",
-            status_code=303,
-        )
+        response = RedirectResponse(_after_upgrade(runtime, pending, owner.scope, done), 303)
         _set_cookie(response, runtime, secret)
         return response
 
@@ -192,6 +193,20 @@ async def callback(
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _after_upgrade(
+    runtime: Runtime, pending: OAuthRequest, old_scope: str, done: signin.Authorized
+) -> str:
+    """Where an upgrade goes back to: where it started (a track being shared), else the
+    settings page saying what changed."""
+    if pending.return_to:
+        return safe_next(pending.return_to)
+    before = signin.wants_of(runtime.settings, old_scope)
+    after = signin.wants_of(runtime.settings, done.tokens.scope)
+    if before.sharing != after.sharing and before.scrobbling == after.scrobbling:
+        return f"/settings?done={'sharing-on' if after.sharing else 'sharing-off'}"
+    return f"/settings?done={'scrobbling-on' if after.scrobbling else 'scrobbling-off'}"
 
 
 @router.post("/logout")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from plyr.db.models import Artist, SyncedRecord, Track
 from plyr.runtime import Runtime
@@ -37,6 +37,8 @@ class TrackOut(BaseModel):
     # An operator took it down (only its artist and operators see such a track).
     taken_down: bool = False
     takedown_reason: str | None = None
+    # The artist's content warnings (the record's self-labels), e.g. ["sexual"].
+    self_labels: list[str] = Field(default_factory=list)
 
 
 def track_out(runtime: Runtime, track: Track, tags: list[str]) -> TrackOut:
@@ -65,6 +67,7 @@ def track_out(runtime: Runtime, track: Track, tags: list[str]) -> TrackOut:
         created_at=track.created_at.isoformat(),
         taken_down=track.taken_down_at is not None,
         takedown_reason=track.takedown_reason if track.taken_down_at is not None else None,
+        self_labels=list(track.self_labels or []),
     )
 
 
