@@ -56,6 +56,12 @@ async def _plays(db: Any, track: Track, count: int, at: datetime) -> None:
 
 
 async def test_stats_top_and_recently_liked(plyr: PlyrServer) -> None:
+    # One published track first: an empty catalogue's counts are never cached (the first
+    # upload shows at once), and this test is about the cache (alone, nothing else made one).
+    async with plyr.runtime.sessions() as db:
+        await _artist(db, "did:plc:chartseed", "chartseed.test")
+        db.add(_track("did:plc:chartseed", "seed", created=utcnow() - timedelta(days=400)))
+        await db.commit()
     stats.clear_cache()
     async with httpx.AsyncClient(base_url=plyr.url) as http:
         before = (await http.get("/api/stats")).json()
