@@ -15,12 +15,14 @@ import logging
 import secrets
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.atproto.repo import RepoClient
 from plyr.atproto.xrpc import DPoPAuth, XrpcClient
@@ -344,3 +346,22 @@ async def session_for(
         if found is not None:
             db.expunge(found)
         return found
+
+
+async def granted_session(
+    db: AsyncSession, did: str, granted: Callable[[str | None], bool], preferred_id: str | None
+) -> AuthSession | None:
+    """A live session of `did` whose grant passes `granted` (e.g. holds the teal.fm or the
+    Bluesky-post scopes): `preferred_id` when it qualifies, else the most recently used."""
+    now = utcnow()
+    rows = await db.execute(
+        select(AuthSession)
+        .where(
+            AuthSession.did == did,
+            or_(AuthSession.expires_at.is_(None), AuthSession.expires_at > now),
+        )
+        .order_by(AuthSession.last_used_at.desc())
+    )
+    qualifying = [row for row in rows.scalars() if granted(row.scope)]
+    chosen = next((row for row in qualifying if row.id == preferred_id), None)
+    return chosen or (qualifying[0] if qualifying else None)

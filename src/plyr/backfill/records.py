@@ -25,7 +25,7 @@ from plyr.atproto.repo_car import RepoRecord, VerifiedRepo
 from plyr.atproto.syntax import format_datetime
 from plyr.backfill.report import Skipped
 from plyr.db.models import Comment, Like, MusicList, Profile, Track, utcnow
-from plyr.ingest import RecordSkipped, handler_for
+from plyr.ingest import IngestHandler, RecordSkipped, handler_for
 from plyr.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -99,17 +99,23 @@ async def index_records(runtime: Runtime, did: str, rev: str, records: list[Repo
             reason = f"plyr has no indexer for {record.collection}"
             outcome.skipped.append(Skipped(event.uri, reason))
             continue
-        try:
-            await handler(runtime, event)
-        except RecordSkipped as skipped:
-            outcome.skipped.append(Skipped(event.uri, skipped.reason))
-            continue
-        except Exception as exc:
-            log.exception("indexing %s failed", event.uri)
-            outcome.errors.append(f"{event.uri}: {type(exc).__name__}: {exc}")
-            continue
-        outcome.counts[record.collection] += 1
+        await _apply(runtime, handler, event, outcome)
     return outcome
+
+
+async def _apply(
+    runtime: Runtime, handler: IngestHandler, event: RecordEvent, outcome: Indexed
+) -> None:
+    """One event through its indexer, counted, or noted as skipped or failed."""
+    try:
+        await handler(runtime, event)
+    except RecordSkipped as skipped:
+        outcome.skipped.append(Skipped(event.uri, skipped.reason))
+    except Exception as exc:
+        log.exception("indexing %s %s failed", event.action, event.uri)
+        outcome.errors.append(f"{event.uri}: {type(exc).__name__}: {exc}")
+    else:
+        outcome.counts[event.collection] += 1
 
 
 # Rows of each kind that stand for records (a row whose record has gone is removed).
@@ -162,16 +168,7 @@ async def remove_missing(
                 time=format_datetime(utcnow()),
                 rev=rev,
             )
-            try:
-                await handler(runtime, event)
-            except RecordSkipped as skipped:
-                outcome.skipped.append(Skipped(event.uri, skipped.reason))
-                continue
-            except Exception as exc:
-                log.exception("removing %s failed", event.uri)
-                outcome.errors.append(f"{event.uri}: {type(exc).__name__}: {exc}")
-                continue
-            outcome.counts[collection] += 1
+            await _apply(runtime, handler, event, outcome)
     return outcome
 
 

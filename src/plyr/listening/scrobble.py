@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr import __version__
@@ -25,9 +24,9 @@ from plyr.atproto.repo import RepoClient
 from plyr.atproto.tid import MAX_CLOCK_ID, tid_from_time
 from plyr.auth.client import scrobble_scopes
 from plyr.auth.record_writes import pds_writes
-from plyr.auth.sessions import repo_for
+from plyr.auth.sessions import granted_session, repo_for
 from plyr.config import Settings
-from plyr.db.models import AuthSession, Track, utcnow
+from plyr.db.models import AuthSession, Track
 from plyr.jobs.queue import enqueue
 from plyr.jobs.registry import JobContext, PermanentJobError, job_handler
 from plyr.runtime import Runtime
@@ -51,20 +50,9 @@ async def scrobbling_session(
 ) -> AuthSession | None:
     """A live session of `did` that may write teal.fm records: `preferred_id` when it still
     qualifies, else the most recently used one; None when scrobbling is off."""
-    now = utcnow()
-    rows = await db.execute(
-        select(AuthSession)
-        .where(
-            AuthSession.did == did,
-            or_(AuthSession.expires_at.is_(None), AuthSession.expires_at > now),
-        )
-        .order_by(AuthSession.last_used_at.desc())
+    return await granted_session(
+        db, did, lambda scope: scrobbling_granted(settings, scope), preferred_id
     )
-    granted = [row for row in rows.scalars() if scrobbling_granted(settings, row.scope)]
-    for row in granted:
-        if row.id == preferred_id:
-            return row
-    return granted[0] if granted else None
 
 
 def play_rkey(played_at: datetime, listen_id: str) -> str:

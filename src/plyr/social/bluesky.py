@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.atproto import syntax
@@ -37,10 +36,10 @@ from plyr.atproto.repo import RepoClient
 from plyr.atproto.tid import next_tid
 from plyr.atproto.xrpc import PayloadTooLarge, ScopeMissing
 from plyr.auth.record_writes import pds_writes
-from plyr.auth.sessions import repo_for
+from plyr.auth.sessions import granted_session, repo_for
 from plyr.auth.signin import client_shares
 from plyr.config import Settings
-from plyr.db.models import Artist, AuthSession, Job, JobStatus, PublishState, Track, utcnow
+from plyr.db.models import Artist, AuthSession, Job, JobStatus, PublishState, Track
 from plyr.db.visibility import Unavailable, unavailable_reason
 from plyr.errors import ServiceError
 from plyr.jobs.queue import enqueue
@@ -286,18 +285,9 @@ async def _sharing_session(
     db: AsyncSession, settings: Settings, did: str, preferred_id: str | None
 ) -> AuthSession | None:
     """A live session of `did` that may post: the one that shared, else the newest."""
-    now = utcnow()
-    rows = await db.execute(
-        select(AuthSession)
-        .where(
-            AuthSession.did == did,
-            or_(AuthSession.expires_at.is_(None), AuthSession.expires_at > now),
-        )
-        .order_by(AuthSession.last_used_at.desc())
+    return await granted_session(
+        db, did, lambda scope: client_shares(settings, scope), preferred_id
     )
-    granted = [row for row in rows.scalars() if client_shares(settings, row.scope)]
-    chosen = next((row for row in granted if row.id == preferred_id), None)
-    return chosen or (granted[0] if granted else None)
 
 
 async def _thumbnail(runtime: Runtime, repo: RepoClient, track: Track) -> dict[str, Any] | None:
