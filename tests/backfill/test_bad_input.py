@@ -13,7 +13,7 @@ from plyr.atproto.devnet import Network
 from plyr.atproto.signatures import SigningKey
 from plyr.atproto.syntax import format_datetime
 from plyr.atproto.tid import next_tid
-from plyr.db.models import Artist, BackfillRepo, Profile, Track, utcnow
+from plyr.db.models import Artist, BackfillRepo, MusicList, Profile, Track, utcnow
 from plyr.runtime import Runtime
 from tests.backfill.accounts import change_identity, create_account, put_unvalidated, repo_of
 from tests.backfill.conftest import backfill_env, fresh_database, run_backfill
@@ -42,7 +42,13 @@ async def test_bad_repos_and_records_are_reported_and_the_rest_is_indexed(
         headers={"Content-Type": "audio/mpeg"},
     )
     not_audio, no_title = next_tid(), next_tid()
+    liked, second_liked = next_tid(), next_tid()
     async with repo_of(atproto_net, good) as repo:
+        # Two "liked" lists (another client's doing): plyr keeps one per user, the first.
+        for rkey in (liked, second_liked):
+            await repo.put_record(
+                f"{NS}.list", rkey, {"items": [], "listType": "liked", "createdAt": now}
+            )
         track = {"title": "noise", "artist": "ok", "fileType": "mp3", "createdAt": now}
         await repo.put_record(
             f"{NS}.track", not_audio, track | {"audioUrl": f"{server.url}/noise.mp3"}
@@ -89,7 +95,10 @@ async def test_bad_repos_and_records_are_reported_and_the_rest_is_indexed(
         assert set(skipped) == {
             f"at://{good.did}/{NS}.track/{not_audio}",
             f"at://{good.did}/{NS}.track/{no_title}",
+            f"at://{good.did}/{NS}.list/{second_liked}",
         }, skipped
+        conflict = skipped[f"at://{good.did}/{NS}.list/{second_liked}"]
+        assert conflict.startswith("conflicts with what is indexed"), conflict
         assert skipped[f"at://{good.did}/{NS}.track/{no_title}"].startswith("not a valid track")
         assert skipped[f"at://{good.did}/{NS}.track/{not_audio}"].startswith("audio: ")
         assert report["audio"] == {"ready": 0, "unplayable": 1, "pending": 0}
@@ -105,12 +114,16 @@ async def test_bad_repos_and_records_are_reported_and_the_rest_is_indexed(
                 assert track.audio_state == "unplayable"
                 rows = {row.did: row for row in await db.scalars(select(BackfillRepo))}
                 assert rows[good.did].status == "done"
-                assert rows[good.did].skipped == [
-                    {
-                        "uri": f"at://{good.did}/{NS}.track/{no_title}",
-                        "reason": skipped[f"at://{good.did}/{NS}.track/{no_title}"],
-                    }
-                ]
+                held = {entry["uri"]: entry["reason"] for entry in rows[good.did].skipped}
+                assert held == {
+                    uri: skipped[uri]
+                    for uri in (
+                        f"at://{good.did}/{NS}.track/{no_title}",
+                        f"at://{good.did}/{NS}.list/{second_liked}",
+                    )
+                }
+                kept = await db.scalar(select(MusicList.rkey).where(MusicList.did == good.did))
+                assert kept == liked
                 for account in (forged, tampered, slow):
                     assert rows[account.did].status == "failed"
                     assert rows[account.did].error == failed[account.did]

@@ -125,7 +125,11 @@ async def _commit(db: AsyncSession, event: RecordEvent) -> None:
         await db.commit()
     except IntegrityError as exc:  # e.g. a second like of one track: the first one counts
         await db.rollback()
-        raise RecordSkipped(f"conflicts with what is indexed ({exc.orig})") from None
+        raise _conflict(exc) from None
+
+
+def _conflict(exc: IntegrityError) -> RecordSkipped:
+    return RecordSkipped(f"conflicts with what is indexed ({exc.orig})")
 
 
 # Fills in (or makes) the row for a valid record; raises RecordSkipped to leave it out.
@@ -157,7 +161,11 @@ def _indexes(
                 skip, row = await _existing(db, model, event)
                 if skip:
                     return
-                indexed = await apply(db, event, record, row)
+                try:
+                    indexed = await apply(db, event, record, row)
+                except IntegrityError as exc:  # a flush inside: e.g. a second liked list
+                    await db.rollback()
+                    raise _conflict(exc) from None
                 _published(indexed, event)
                 await _commit(db, event)
 
