@@ -19,13 +19,12 @@ from sqlalchemy import func, select
 
 from plyr.backfill.report import BackfillReport, Progress, ProgressCallback, Skipped
 from plyr.db.models import Track
+from plyr.db.visibility import AUDIO_PENDING, AUDIO_UNPLAYABLE
 from plyr.runtime import Runtime
 from plyr.tracks.fetching import fetch_track_audio
 
 log = logging.getLogger(__name__)
 
-PENDING = "pending"
-UNPLAYABLE = "unplayable"
 PAGE = 500
 
 
@@ -44,7 +43,7 @@ async def _pending_ids(runtime: Runtime) -> AsyncIterator[int]:
             ids = list(
                 await db.scalars(
                     select(Track.id)
-                    .where(Track.audio_state == PENDING, Track.id > after)
+                    .where(Track.audio_state == AUDIO_PENDING, Track.id > after)
                     .order_by(Track.id)
                     .limit(PAGE)
                 )
@@ -58,7 +57,9 @@ async def _pending_ids(runtime: Runtime) -> AsyncIterator[int]:
 
 async def count_pending(runtime: Runtime) -> int:
     async with runtime.sessions() as db:
-        return int(await db.scalar(select(func.count()).where(Track.audio_state == PENDING)) or 0)
+        return int(
+            await db.scalar(select(func.count()).where(Track.audio_state == AUDIO_PENDING)) or 0
+        )
 
 
 async def _state(runtime: Runtime, track_id: int) -> tuple[str, str | None, str]:
@@ -97,10 +98,10 @@ async def fetch_pending_audio(
         try:
             error = await _fetch_one(runtime, track_id, limits)
             state, audio_error, uri = await _state(runtime, track_id)
-            if state == UNPLAYABLE:
+            if state == AUDIO_UNPLAYABLE:
                 report.audio_unplayable += 1
                 report.add_skipped([Skipped(uri, f"audio: {audio_error or 'unplayable'}")])
-            elif state == PENDING:
+            elif state == AUDIO_PENDING:
                 report.audio_pending += 1
                 why = error or "still pending"
                 report.add_skipped([Skipped(uri, f"audio not fetched yet: {why}")])

@@ -34,6 +34,7 @@ from plyr.db.models import (
     TrackFingerprint,
     utcnow,
 )
+from plyr.db.visibility import AUDIO_READY
 from plyr.jobs.queue import enqueue
 from plyr.jobs.registry import JobContext, PermanentJobError, job_handler
 from plyr.media.errors import MediaError
@@ -227,7 +228,7 @@ async def scan_track(runtime: Runtime, track_id: int) -> dict[str, Any]:
         track = await db.get(Track, track_id)
         if track is None or track.publish_state != PublishState.published:
             return {"skipped": "not published"}
-        if track.audio_state != "ready":  # a network track whose audio is not here (yet)
+        if track.audio_state != AUDIO_READY:  # a network track whose audio is not here (yet)
             return {"skipped": "no audio"}
         db.expunge(track)
     if track.duration_seconds is not None and track.duration_seconds < MIN_SECONDS:
@@ -345,7 +346,7 @@ def _unscanned() -> Select[int]:
         .outerjoin(TrackFingerprint, TrackFingerprint.track_id == Track.id)
         .where(
             Track.publish_state == PublishState.published,
-            Track.audio_state == "ready",
+            Track.audio_state == AUDIO_READY,
             TrackFingerprint.track_id.is_(None),
             or_(Track.duration_seconds.is_(None), Track.duration_seconds >= MIN_SECONDS),
         )
