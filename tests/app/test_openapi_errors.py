@@ -12,6 +12,7 @@ from fastapi.dependencies.models import Dependant
 
 from plyr.web.app import create_app
 from plyr.web.shared.caller import check_csrf, current_caller, require_caller
+from tests.app.test_openapi_media import MEDIA_PATHS
 from tests.app.test_route_params import api_routes
 from tests.conftest import make_settings
 
@@ -20,6 +21,8 @@ ERROR_OUT = "#/components/schemas/ErrorOut"
 OTHER_SHAPES = {
     ("PUT", "/api/queue", "409"): "the current queue, to merge with",
     ("GET", "/health", "503"): "the health report itself",
+    # A file's refusals of a precondition or a range have no body, as any file server's.
+    **{("GET", path, status): "no body" for path in MEDIA_PATHS for status in ("412", "416")},
 }
 
 

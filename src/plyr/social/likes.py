@@ -1,4 +1,5 @@
-"""Likes: an `fm.plyr.like` record per liked track, and the user's liked list kept with them.
+"""Likes: an `fm.plyr.like` record per liked track, and the user's liked list kept with them;
+the tracks a user liked (the liked list's order, or keyset pages newest like first).
 
 Liking twice is one like; unliking what is not liked changes nothing. Each change and its
 sync jobs (the like, the liked list) are committed together.
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from plyr.atproto.tid import next_tid
+from plyr.db.keyset import checked_cursor, cursor_for, older_than
 from plyr.db.models import Artist, Like, ListItem, ListType, MusicList, Preferences, Track, utcnow
 from plyr.db.visibility import account_listed, require_listed, track_listed
 from plyr.errors import ServiceError
@@ -152,6 +154,31 @@ async def liked_tracks(runtime: Runtime, did: str) -> list[Track]:
         found += [track for track in extra.scalars() if track.id not in listed]
         db.expunge_all()
         return found
+
+
+async def liked_tracks_page(
+    runtime: Runtime, did: str, *, before: str | None, limit: int
+) -> tuple[list[Track], str | None]:
+    """The tracks `did` liked, newest like first (likes of any client, unlike the liked
+    list's own order), in keyset pages by the like's time: published tracks listeners may
+    meet, as `liked_tracks`. A malformed cursor is refused (422); the cursor names a like."""
+    position = checked_cursor(before)
+    query = (
+        select(Track, Like.created_at, Like.id)
+        .join(Like, Like.track_id == Track.id)
+        .where(Like.did == did, Track.atproto_uri.is_not(None), track_listed())
+    )
+    if position is not None:
+        query = query.where(older_than(Like.created_at, Like.id, position))
+    query = query.order_by(Like.created_at.desc(), Like.id.desc()).limit(limit + 1)
+    async with runtime.sessions() as db:
+        rows = (await db.execute(query)).all()
+        db.expunge_all()
+    found = [track for track, _at, _id in rows[:limit]]
+    if len(rows) <= limit:
+        return found, None
+    _track, liked_at, like_id = rows[limit - 1]
+    return found, cursor_for(liked_at, like_id)
 
 
 async def liked_page_visible(runtime: Runtime, did: str) -> bool:

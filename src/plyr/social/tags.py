@@ -74,6 +74,24 @@ async def tags_of(runtime: Runtime, track_id: int) -> list[str]:
         return await track_tags(db, track_id)
 
 
+async def tags_by_track(runtime: Runtime, track_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The tags of several tracks in one query, each track's in its own order (as
+    `tags_of`); a track without tags is not in the answer."""
+    if not track_ids:
+        return {}
+    async with runtime.sessions() as db:
+        rows = await db.execute(
+            select(TrackTag.track_id, Tag.name)
+            .join(Tag, Tag.id == TrackTag.tag_id)
+            .where(TrackTag.track_id.in_(list(track_ids)))
+            .order_by(TrackTag.track_id, TrackTag.position)
+        )
+        found: dict[int, list[str]] = {}
+        for track_id, name in rows:
+            found.setdefault(track_id, []).append(name)
+        return found
+
+
 async def tag_counts(runtime: Runtime, *, limit: int = 100) -> list[tuple[str, int]]:
     """The most used tags and how many published tracks carry each, most used first."""
     async with runtime.sessions() as db:

@@ -1,5 +1,6 @@
 """Finding tracks: one track (for anyone, for its owner, for playing), an artist's tracks,
-and keyset pages of published tracks, newest first.
+and keyset pages of tracks, newest first: published ones (the pages; the API's listing as
+the home feed or the artist page shows them) and an artist's own in every state.
 
 Listings show only tracks listeners may meet (`plyr.db.visibility.track_listed`: the audio
 ready, not taken down, the account not hidden); one such track asked for by id answers 451
@@ -10,11 +11,12 @@ its page shows it with a notice saying why (`audio_notice`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, union_all
 
+from plyr.db.keyset import Position, checked_cursor, cursor_for, older_than, parse_cursor
 from plyr.db.models import Artist, PublishState, Track
 from plyr.db.visibility import (
     AUDIO_PENDING,
@@ -27,8 +29,7 @@ from plyr.db.visibility import (
 from plyr.db.visibility import Unavailable as Unavailable  # one class: domain writes raise it too
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from plyr.tracks.labels import hidden_from_feeds
 
 
 class NotPlayable(ServiceError):
@@ -183,41 +184,35 @@ async def artist_tracks(runtime: Runtime, did: str, *, include_unpublished: bool
         return list(rows.scalars())
 
 
-# --- keyset pages of published tracks (newest first) ------------------------------------
+# --- keyset pages of tracks (newest first) ---------------------------------------------
 #
-# A page ends at a cursor naming its last track, `<created_at in µs since 1970>-<id>`; the
-# next page is the tracks strictly after it in (created_at desc, id desc) order. Unlike
-# OFFSET, the database starts at the cursor in the index, however deep the page.
+# A page ends at a cursor naming its last track (`plyr.db.keyset`: created_at and id); the
+# next page is the tracks strictly after it. Pages read a malformed cursor as none; the
+# API's listings refuse one (422).
+
+# Rows one API page may look at while skipping tracks the viewer's feed leaves out; past
+# it the page is shorter than asked for (its cursor goes on from the last row looked at).
+MAX_SCANNED = 1000
+FILTERED_BATCH = 100
 
 
 def track_cursor(track: Track) -> str:
-    micros = (track.created_at - _EPOCH) // timedelta(microseconds=1)
-    return f"{micros}-{track.id}"
+    return cursor_for(track.created_at, track.id)
 
 
-def parse_track_cursor(value: str | None) -> tuple[datetime, int] | None:
+def parse_track_cursor(value: str | None) -> Position | None:
     """The (created_at, id) a cursor names; None for no cursor or a malformed one."""
-    if not value:
-        return None
-    micros, _, track_id = value.partition("-")
-    if not (micros.isdigit() and track_id.isdigit()) or len(micros) > 18:
-        return None
-    return _EPOCH + timedelta(microseconds=int(micros)), int(track_id)
+    return parse_cursor(value)
 
 
-def published_tracks_query(did: str | None, before: tuple[datetime, int] | None) -> Select[Any]:
+def published_tracks_query(did: str | None, before: Position | None) -> Select[Any]:
     """Published tracks listeners may meet (of one artist, or all), newest first, after the
     cursor if any."""
     query = select(Track).where(Track.publish_state == PublishState.published, track_listed())
     if did is not None:
         query = query.where(Track.artist_did == did)
     if before is not None:
-        created_at, track_id = before
-        # The first condition is the index range; the second breaks ties on the same instant.
-        query = query.where(
-            Track.created_at <= created_at,
-            or_(Track.created_at < created_at, Track.id < track_id),
-        )
+        query = query.where(older_than(Track.created_at, Track.id, before))
     return query.order_by(Track.created_at.desc(), Track.id.desc())
 
 
@@ -231,6 +226,83 @@ async def published_tracks_page(
     more = len(found) > limit
     found = found[:limit]
     return found, (track_cursor(found[-1]) if more and found else None)
+
+
+async def _kept_page(
+    runtime: Runtime,
+    query_after: Callable[[Position | None], Select[Any]],
+    before: Position | None,
+    limit: int,
+    keep: Callable[[Track], bool] | None = None,
+) -> tuple[list[Track], str | None]:
+    """Up to `limit` tracks of `query_after(position)` that `keep` keeps, and the next
+    page's cursor (None on the last page); reads batches until the page is full."""
+    kept: list[Track] = []
+    scanned = 0
+    position = before
+    # One more than a page tells whether there is a next one; with a filter, read more at a
+    # time (tracks it drops would otherwise cost a round trip each).
+    size = limit + 1 if keep is None else max(limit + 1, FILTERED_BATCH)
+    async with runtime.sessions() as db:
+        while True:
+            batch = list((await db.execute(query_after(position).limit(size))).scalars())
+            for track in batch:
+                scanned += 1
+                position = (track.created_at, track.id)
+                if keep is None or keep(track):
+                    kept.append(track)
+                    if len(kept) > limit:  # one more than asked: there is a next page
+                        return kept[:limit], track_cursor(kept[limit - 1])
+            if len(batch) < size:  # the listing ends here
+                return kept, None
+            if scanned >= MAX_SCANNED and position is not None:
+                return kept, cursor_for(*position)
+
+
+async def listener_tracks_page(
+    runtime: Runtime,
+    artist_did: str | None,
+    viewer_did: str | None,
+    *,
+    opted_in: bool,
+    before: str | None,
+    limit: int,
+) -> tuple[list[Track], str | None]:
+    """Published tracks listeners may meet, newest first, as the API lists them: of one
+    artist, what their page shows; of everyone, what the home feed shows this viewer (less
+    the tracks labelled `sexual` or `porn` unless they opted in or made them; see
+    `plyr.tracks.labels`). A malformed cursor is refused (422). A page may hold fewer than
+    `limit` tracks; only a None cursor means the last page."""
+    position = checked_cursor(before)
+
+    def query_after(after: Position | None) -> Select[Any]:
+        return published_tracks_query(artist_did, after)
+
+    if artist_did is not None:
+        return await _kept_page(runtime, query_after, position, limit)
+
+    def in_feed(track: Track) -> bool:
+        return not hidden_from_feeds(
+            track.self_labels, track.artist_did, viewer_did, opted_in=opted_in
+        )
+
+    return await _kept_page(runtime, query_after, position, limit, in_feed)
+
+
+async def own_tracks_page(
+    runtime: Runtime, did: str, *, before: str | None, limit: int
+) -> tuple[list[Track], str | None]:
+    """Every track of `did`'s, newest first, whatever its state (processing, publishing,
+    failed, published, taken down, audio pending): what the artist's portal lists, in
+    keyset pages. A malformed cursor is refused (422)."""
+
+    def query_after(after: Position | None) -> Select[Any]:
+        query = select(Track).where(Track.artist_did == did)
+        if after is not None:
+            query = query.where(older_than(Track.created_at, Track.id, after))
+        return query.order_by(Track.created_at.desc(), Track.id.desc())
+
+    return await _kept_page(runtime, query_after, checked_cursor(before), limit)
 
 
 async def published_track_count(runtime: Runtime, did: str) -> int:

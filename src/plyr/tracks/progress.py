@@ -3,7 +3,7 @@ the progress stream sends it, and the upload page shows it (works across process
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from plyr.db.models import Job, JobStatus, PublishState, Track, Upload, UploadStatus
@@ -12,7 +12,35 @@ from plyr.runtime import Runtime
 
 
 class Progress(BaseModel):
-    """Where an upload stands; the API returns it and the progress stream sends it."""
+    """Where an upload stands; the API returns it and the progress stream sends it. `phase`
+    runs queued → receiving → probing → hashing → (transcoding) → loudness → artwork →
+    publishing → published, or ends at failed (`error` says why)."""
+
+    # The example /api/docs shows (the OpenAPI's component schema).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "phase": "transcoding",
+                    "percent": 41,
+                    "message": "making a streamable mp3",
+                    "warnings": [],
+                    "track_id": None,
+                    "error": None,
+                    "done": False,
+                },
+                {
+                    "phase": "published",
+                    "percent": 100,
+                    "message": "published to your pds",
+                    "warnings": [],
+                    "track_id": 42,
+                    "error": None,
+                    "done": True,
+                },
+            ]
+        }
+    )
 
     phase: str
     percent: int

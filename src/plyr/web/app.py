@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from plyr import __version__, ingest
 from plyr import handlers as _handlers  # noqa: F401 - registers every job handler and indexer
+from plyr import ingest
 from plyr.config import Settings, get_settings
 from plyr.jobs.worker import Worker, WorkerOptions
 from plyr.moderation import relabel, scanning
@@ -27,6 +27,7 @@ from plyr.web import api, media, pages
 from plyr.web.shared.errors import install_error_handlers
 from plyr.web.shared.head import HeadAsGetMiddleware
 from plyr.web.shared.middleware import RequestIdMiddleware
+from plyr.web.shared.openapi import install_openapi, openapi_metadata
 from plyr.web.shared.security import SecurityHeadersMiddleware
 from plyr.web.shared.templating import STATIC_DIR, templates
 from plyr.xrpc import router as xrpc_router
@@ -80,14 +81,13 @@ def create_app(
             await runtime.close()
 
     app = FastAPI(
-        title="plyr",
-        version=__version__,
-        summary="music streaming on the AT Protocol",
+        **openapi_metadata(settings),  # info (the API's version, the policy), servers, tags
         lifespan=lifespan,
         docs_url=None,  # served below with local assets: no CDN at run time
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    install_openapi(app)  # security schemes and each operation's security
     app.state.settings = settings
     app.state.monitoring = Monitoring()  # this app's own metrics registry (GET /metrics)
     install_error_handlers(app)
@@ -105,6 +105,15 @@ def create_app(
         # A template and a script file, not FastAPI's helper (its inline script breaks CSP).
         context = {"openapi_url": app.openapi_url}
         return templates.TemplateResponse(request, "api_docs.html", context)
+
+    # The addresses tools try first: the same document, and the docs page.
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_alias() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs_alias() -> RedirectResponse:
+        return RedirectResponse("/api/docs", status_code=308)
 
     # Each surface is one router over the same domain services; new protocol surfaces
     # (the labeler's XRPC, Subsonic) are included here beside them.

@@ -70,6 +70,8 @@ class Like(SyncedRecord, Base):
         UniqueConstraint("did", "track_id", name="uq_likes_did_track"),
         UniqueConstraint("did", "rkey", name="uq_likes_did_rkey"),
         Index("ix_likes_track_id_created_at", "track_id", "created_at"),
+        # A listener's likes newest first (their liked page, `GET /api/me/likes`).
+        Index("ix_likes_did_created_at", "did", "created_at"),
         NEVER_REUSED,
     )
 

@@ -13,12 +13,23 @@ from plyr.social.preferences import PreferencesView, get_preferences, update_pre
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
+from plyr.web.shared.examples import ALICE, LATER, WHEN, with_examples
 from plyr.web.shared.limits import limit_writes
 
 router = APIRouter()
 
 
 class Me(BaseModel):
+    model_config = with_examples(
+        {
+            "did": ALICE,
+            "handle": "alice.example.com",
+            "display_name": "alice",
+            "via": "token",
+            "scope": ["atproto", "include:fm.plyr.authFullApp"],
+        }
+    )
+
     did: str
     handle: str
     display_name: str | None
@@ -39,6 +50,17 @@ async def me(caller: CallerDep) -> Me:
 
 
 class TokenInfo(BaseModel):
+    model_config = with_examples(
+        {
+            "id": "3f9a1c7e5b2d4a60",
+            "name": "my upload script",
+            "hint": "plyr_Xk4q…",
+            "created_at": WHEN,
+            "last_used_at": LATER,
+            "expires_at": "2025-08-12T07:31:12.482913+00:00",
+        }
+    )
+
     id: str
     name: str | None
     hint: str | None
@@ -68,6 +90,20 @@ def _info(row: Any) -> TokenInfo:
 
 
 class PreferencesOut(BaseModel):
+    model_config = with_examples(
+        {
+            "theme": "dark",
+            "accent": "#7c5cff",
+            "auto_advance": True,
+            "loudness_levelling": True,
+            "allow_comments": True,
+            "show_liked": False,
+            "show_sensitive": False,
+            "show_warned_tracks": False,
+            "hidden_tags": ["ai"],
+        }
+    )
+
     theme: Literal["system", "light", "dark"]
     accent: str | None
     auto_advance: bool
@@ -86,7 +122,10 @@ class PreferencesOut(BaseModel):
 class PreferencesPatch(BaseModel):
     """Any subset of the preferences; `accent: null` goes back to the default colour."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"theme": "light", "hidden_tags": ["ai", "podcast"]}]},
+    )
 
     theme: Literal["system", "light", "dark"] | None = None
     accent: str | None = None

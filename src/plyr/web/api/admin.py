@@ -12,6 +12,7 @@ from plyr.social import sensitive
 from plyr.web.shared.caller import Caller, CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
+from plyr.web.shared.examples import with_examples
 from plyr.web.shared.operators import is_operator
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -49,6 +50,8 @@ class FlaggedImageOut(BaseModel):
 
 
 class FlagIn(BaseModel):
+    model_config = with_examples({"image": "https://plyr.example/images/42", "reason": "gore"})
+
     image: str = Field(
         min_length=1,
         max_length=2048,

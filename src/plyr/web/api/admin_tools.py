@@ -16,6 +16,7 @@ from plyr.web.api.admin import NOT_ADMIN, AdminDep
 from plyr.web.shared.caller import CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import error_responses
+from plyr.web.shared.examples import with_examples
 from plyr.web.shared.params import PathId
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -27,6 +28,8 @@ CONFLICT = {409: "already in that state (taken down / restored, hidden / shown)"
 
 
 class ReasonIn(BaseModel):
+    model_config = with_examples({"reason": "a valid DMCA notice from lighthouse records"})
+
     reason: str = Field(min_length=1, max_length=takedown.MAX_REASON)
 
 
@@ -96,7 +99,7 @@ async def delete_track(
 
 @router.post(
     "/tracks/{track_id}/takedown",
-    responses=error_responses(401, 403, 404, 409, 422, described={**NOT_ADMIN, **CONFLICT}),
+    responses=error_responses(400, 401, 403, 404, 409, 422, described={**NOT_ADMIN, **CONFLICT}),
 )
 async def take_down_track(
     track_id: PathId, body: ReasonIn, runtime: RuntimeDep, admin: AdminDep, _csrf: CsrfDep
@@ -119,7 +122,7 @@ async def restore_track(
 
 @router.post(
     "/accounts/{account}/hide",
-    responses=error_responses(401, 403, 404, 409, 422, described={**NOT_ADMIN, **CONFLICT}),
+    responses=error_responses(400, 401, 403, 404, 409, 422, described={**NOT_ADMIN, **CONFLICT}),
 )
 async def hide_account(
     account: AccountRef, body: ReasonIn, runtime: RuntimeDep, admin: AdminDep, _csrf: CsrfDep

@@ -13,6 +13,7 @@ from plyr.social import bluesky
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import error_responses
+from plyr.web.shared.examples import ALICE, CID, with_examples
 from plyr.web.shared.limits import enforce, limit_writes
 from plyr.web.shared.params import PathId
 
@@ -23,6 +24,10 @@ WAIT_SECONDS = 8.0
 
 
 class ShareIn(BaseModel):
+    model_config = with_examples(
+        {"text": "new track: harbour lights 🌊 https://plyr.example/tracks/42", "langs": ["en"]}
+    )
+
     text: Annotated[
         str | None,
         Field(
@@ -38,6 +43,15 @@ class ShareIn(BaseModel):
 
 
 class ShareOut(BaseModel):
+    model_config = with_examples(
+        {
+            "state": "posted",
+            "uri": f"at://{ALICE}/app.bsky.feed.post/3lbx2v7hnqs2k",
+            "url": "https://bsky.app/profile/alice.example.com/post/3lbx2v7hnqs2k",
+            "cid": CID,
+        }
+    )
+
     state: Literal["posted", "pending"] = Field(
         description="posted: in your repository; pending: plyr keeps trying your pds"
     )
@@ -52,6 +66,7 @@ class ShareOut(BaseModel):
     responses={
         202: {"model": ShareOut, "description": "accepted: your pds did not answer yet"},
         **error_responses(
+            400,
             401,
             403,
             404,

@@ -20,6 +20,7 @@ from plyr.web.api.bounds import SLACK
 from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import error_responses
+from plyr.web.shared.examples import ALICE, LATER, PERSON, with_examples
 from plyr.web.shared.limits import limit_writes
 from plyr.web.shared.params import Count, PathId
 from plyr.web.shared.views import Person, person, record_uri
@@ -28,6 +29,21 @@ router = APIRouter(tags=["social"])
 
 
 class CommentOut(BaseModel):
+    model_config = with_examples(
+        {
+            "id": 301,
+            "track_id": 42,
+            "author": PERSON,
+            "text": "the gulls at 1:02 🕊",
+            "timestamp_ms": 62000,
+            "created_at": LATER,
+            "updated_at": None,
+            "record_state": "published",
+            "record_error": None,
+            "uri": f"at://{ALICE}/fm.plyr.comment/3lbx2s4kcu52d",
+        }
+    )
+
     id: int
     track_id: int
     author: Person | None
@@ -60,11 +76,15 @@ def comment_out(runtime: Runtime, row: Comment, author: Artist | None) -> Commen
 
 
 class CommentIn(BaseModel):
+    model_config = with_examples({"text": "the gulls at 1:02 🕊", "timestamp_ms": 62000})
+
     text: Annotated[str, Field(max_length=MAX_TEXT * SLACK)]
     timestamp_ms: Count = 0
 
 
 class CommentEdit(BaseModel):
+    model_config = with_examples({"text": "the gulls at 1:02, and again at 2:40"})
+
     text: Annotated[str, Field(max_length=MAX_TEXT * SLACK)]
 
 

@@ -21,6 +21,7 @@ from plyr.runtime import Runtime
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import error_responses
+from plyr.web.shared.examples import with_examples
 from plyr.web.shared.limits import enforce
 
 router = APIRouter(tags=["export"])
@@ -37,6 +38,20 @@ NOT_READY = {409: "the export is still being made, or it failed (`message` says 
 
 
 class ExportOut(BaseModel):
+    model_config = with_examples(
+        {
+            "id": "6b1f0a52-8c3e-4d7a-9e21-5f4c3b2a1d0e",
+            "status": "ready",
+            "progress": 1.0,
+            "files": 27,
+            "size_bytes": 184203311,
+            "error": None,
+            "created_at": "2025-05-14T07:31:12.482913Z",
+            "expires_at": "2025-05-21T07:33:40.117204Z",
+            "download_url": "/api/me/exports/6b1f0a52-8c3e-4d7a-9e21-5f4c3b2a1d0e/download",
+        }
+    )
+
     id: str
     status: str = Field(description="queued, running, ready, failed or expired")
     progress: float = Field(ge=0, le=1)

@@ -1,6 +1,7 @@
-"""Likes over the JSON API: like and unlike a track, who liked it, and a track's social
-summary. Thin over `plyr.social.likes`; responses carry `record_state` (pending → published,
-or failed) and the record's `uri`, known before it is written (the key is chosen up front)."""
+"""Likes over the JSON API: like and unlike a track, your liked tracks, who liked a track,
+and a track's social summary. Thin over `plyr.social.likes`; responses carry
+`record_state` (pending → published, or failed) and the record's `uri`, known before it is
+written (the key is chosen up front)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,26 @@ from plyr.tracks.catalogue import playable_track
 from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import error_responses
+from plyr.web.shared.examples import ALICE, with_examples
 from plyr.web.shared.limits import limit_writes
-from plyr.web.shared.params import PathId
-from plyr.web.shared.views import Person, person, record_uri
+from plyr.web.shared.params import PageCursor, PageLimit, PathId
+from plyr.web.shared.views import Person, TrackPage, person, record_uri, track_page
 
 router = APIRouter(tags=["social"])
 
 
 class LikeOut(BaseModel):
+    model_config = with_examples(
+        {
+            "track_id": 42,
+            "liked": True,
+            "likes": 12,
+            "record_state": "pending",
+            "uri": f"at://{ALICE}/fm.plyr.like/3lbx2q5dwv22c",
+        },
+        {"track_id": 42, "liked": False, "likes": 11, "record_state": None, "uri": None},
+    )
+
     track_id: int
     liked: bool
     likes: int
@@ -66,6 +79,20 @@ async def unlike_track(
     )
 
 
+@router.get(
+    "/api/me/likes", summary="list the tracks you liked", responses=error_responses(401, 422)
+)
+async def my_likes(
+    runtime: RuntimeDep, caller: CallerDep, cursor: PageCursor = None, limit: PageLimit = 50
+) -> TrackPage:
+    """The tracks you liked, newest like first, a page at a time (follow `cursor`): likes
+    made here or by any other client; tracks that are gone or taken down are left out."""
+    tracks, following = await likes.liked_tracks_page(
+        runtime, caller.did, before=cursor, limit=limit
+    )
+    return await track_page(runtime, tracks, following)
+
+
 @router.get("/api/tracks/{track_id}/likers", responses=error_responses(401, 404, 422, 451))
 async def track_likers(
     track_id: PathId,
@@ -79,6 +106,10 @@ async def track_likers(
 
 
 class SocialSummary(BaseModel):
+    model_config = with_examples(
+        {"track_id": 42, "likes": 12, "liked": True, "comments": 3, "comments_allowed": True}
+    )
+
     track_id: int
     likes: int
     liked: bool

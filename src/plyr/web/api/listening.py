@@ -14,6 +14,7 @@ from plyr.tracks.records import image_url
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import error_responses
+from plyr.web.shared.examples import ALICE, BOB, LATER, SITE, TRACK, with_examples
 from plyr.web.shared.params import BodyId
 from plyr.web.shared.views import TrackOut, track_out
 
@@ -29,12 +30,28 @@ NO_CONTENT: dict[int | str, dict[str, Any]] = {
 
 
 class NowPlayingIn(BaseModel):
+    model_config = with_examples({"track_id": 42, "position_ms": 61500, "paused": False})
+
     track_id: BodyId
     position_ms: Annotated[StrictInt, Field(ge=0, le=24 * 3600 * 1000)] = 0
     paused: StrictBool = False
 
 
+PLAYING_TRACK: dict[str, Any] = {
+    "id": 42,
+    "title": "harbour lights",
+    "artist": "alice",
+    "artist_did": ALICE,
+    "duration": 187,
+    "url": f"{SITE}/tracks/42",
+    "image_url": f"{SITE}/images/42",
+    "thumbnail_url": f"{SITE}/images/42/thumb",
+}
+
+
 class PlayingTrack(BaseModel):
+    model_config = with_examples(PLAYING_TRACK)
+
     id: int
     title: str
     artist: str
@@ -46,6 +63,18 @@ class PlayingTrack(BaseModel):
 
 
 class NowPlayingOut(BaseModel):
+    model_config = with_examples(
+        {
+            "did": BOB,
+            "handle": "bob.example.com",
+            "track": PLAYING_TRACK,
+            "position_ms": 61500,
+            "paused": False,
+            "updated_at": "2025-05-14T08:02:40.117204+00:00",
+            "expires_at": "2025-05-14T08:03:40.117204+00:00",
+        }
+    )
+
     did: str
     handle: str | None
     track: PlayingTrack
@@ -138,6 +167,10 @@ async def now_playing(did: str, runtime: RuntimeDep) -> NowPlayingOut | Response
 
 
 class StatsOut(BaseModel):
+    model_config = with_examples(
+        {"plays": 48211, "tracks": 1260, "artists": 214, "duration_seconds": 301877}
+    )
+
     plays: int
     tracks: int
     artists: int
@@ -152,11 +185,15 @@ async def catalogue_stats(runtime: RuntimeDep) -> StatsOut:
 
 
 class RankedTrackOut(BaseModel):
+    model_config = with_examples({"plays": 37, "track": TRACK})
+
     plays: int
     track: TrackOut
 
 
 class LikedTrackOut(BaseModel):
+    model_config = with_examples({"liked_at": LATER, "track": TRACK})
+
     liked_at: str
     track: TrackOut
 
@@ -188,12 +225,66 @@ async def recently_liked(
 # --- an artist's analytics ----------------------------------------------------------------
 
 
+class TrackPlaysOut(BaseModel):
+    model_config = with_examples(
+        {
+            "id": 42,
+            "title": "harbour lights",
+            "publish_state": "published",
+            "plays": 128,
+            "recent_plays": 37,
+        }
+    )
+
+    id: int
+    title: str
+    publish_state: str
+    plays: int = Field(description="all time")
+    recent_plays: int = Field(description="in the window (`days`)")
+
+
+class DayPlaysOut(BaseModel):
+    model_config = with_examples({"day": "2025-05-14", "plays": 9})
+
+    day: str = Field(description="a UTC calendar day, YYYY-MM-DD")
+    plays: int
+
+
+class AnalyticsOut(BaseModel):
+    model_config = with_examples(
+        {
+            "days": 2,
+            "since": "2025-05-13T00:00:00+00:00",
+            "total_plays": 128,
+            "recent_plays": 15,
+            "tracks": [
+                {
+                    "id": 42,
+                    "title": "harbour lights",
+                    "publish_state": "published",
+                    "plays": 128,
+                    "recent_plays": 15,
+                }
+            ],
+            "per_day": [{"day": "2025-05-13", "plays": 6}, {"day": "2025-05-14", "plays": 9}],
+        }
+    )
+
+    days: int
+    since: str = Field(description="the window's first instant (midnight UTC)")
+    total_plays: int
+    recent_plays: int
+    tracks: list[TrackPlaysOut] = Field(description="most played first")
+    per_day: list[DayPlaysOut] = Field(description="oldest first, one entry per day")
+
+
 @router.get("/api/me/analytics", responses=error_responses(401, 422))
 async def my_analytics(
     runtime: RuntimeDep,
     caller: CallerDep,
     days: Annotated[int, Query(ge=1, le=366)] = stats.ANALYTICS_DAYS,
-) -> dict[str, Any]:
+) -> AnalyticsOut:
     """Plays of the caller's tracks: per track (all time and in the window) and per UTC day
     over the last `days` days."""
-    return (await stats.artist_analytics(runtime, caller.did, days=days)).as_dict()
+    analytics = await stats.artist_analytics(runtime, caller.did, days=days)
+    return AnalyticsOut.model_validate(analytics.as_dict())

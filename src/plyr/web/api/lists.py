@@ -20,6 +20,7 @@ from plyr.web.api.bounds import SLACK
 from plyr.web.shared.caller import Caller, CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
+from plyr.web.shared.examples import ENTRY, LIST, with_examples
 from plyr.web.shared.form_stream import IMAGE_FORM, received_image
 from plyr.web.shared.limits import limit_writes
 from plyr.web.shared.operators import viewer_of
@@ -30,6 +31,8 @@ router = APIRouter(tags=["social"])
 
 
 class ListOut(BaseModel):
+    model_config = with_examples(LIST)
+
     id: int
     did: str
     type: ListType
@@ -45,6 +48,8 @@ class ListOut(BaseModel):
 
 
 class EntryOut(BaseModel):
+    model_config = with_examples(ENTRY)
+
     item_id: int
     position: int
     subject_uri: str
@@ -52,6 +57,8 @@ class EntryOut(BaseModel):
 
 
 class ListDetail(ListOut):
+    model_config = with_examples({**LIST, "entries": [ENTRY]})
+
     entries: list[EntryOut]
 
 
@@ -128,20 +135,31 @@ async def user_lists(
 
 
 class ListIn(BaseModel):
+    model_config = with_examples(
+        {"type": "playlist", "name": "late night", "track_ids": [42]},
+        {"type": "album", "name": "tide tables"},
+    )
+
     type: Literal["album", "playlist"]
     name: Annotated[str, Field(max_length=lists.MAX_NAME * SLACK)]
     track_ids: Annotated[list[BodyId], Field(max_length=MAX_ITEMS)] = []
 
 
 class ListRename(BaseModel):
+    model_config = with_examples({"name": "later night"})
+
     name: Annotated[str, Field(max_length=lists.MAX_NAME * SLACK)]
 
 
 class ItemIn(BaseModel):
+    model_config = with_examples({"track_id": 42})
+
     track_id: BodyId
 
 
 class OrderIn(BaseModel):
+    model_config = with_examples({"item_ids": [16, 15, 17]})
+
     item_ids: Annotated[list[BodyId], Field(max_length=MAX_ITEMS)]
 
 

@@ -16,6 +16,7 @@ from plyr.web.api.admin import NOT_ADMIN, AdminDep
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
+from plyr.web.shared.examples import ARTIST_FLAG, ARTIST_TRACK, with_examples
 from plyr.web.shared.form_stream import BINARY, multipart_body, receive_form
 from plyr.web.shared.limits import limit_writes
 from plyr.web.shared.params import MAX_COUNT, MAX_ID, BodyId, PathId
@@ -71,6 +72,8 @@ class FlagOut(_Out):
 
 
 class ArtistTrackOut(_Out):
+    model_config = with_examples(ARTIST_TRACK)
+
     id: int
     title: str
     duration_seconds: int | None
@@ -82,6 +85,8 @@ class ArtistFlagOut(_Out):
     """A flag as the artist of the flagged track sees it: their track, what it matched (title,
     artist, a work's rights holder) and their appeal; nothing of the operators or of the
     other account."""
+
+    model_config = with_examples(ARTIST_FLAG)
 
     id: int
     status: FlagStatus
@@ -111,6 +116,15 @@ Ids = Annotated[list[BodyId], Field(min_length=1, max_length=flags.MAX_BULK)]
 
 
 class ResolveIn(BaseModel):
+    model_config = with_examples(
+        {
+            "ids": [9],
+            "decision": "false_positive",
+            "reason": "original_artist",
+            "note": "the uploader is the band",
+        }
+    )
+
     ids: Ids
     decision: Literal["violation", "false_positive"]
     reason: FalsePositiveReason | None = Field(
@@ -120,11 +134,17 @@ class ResolveIn(BaseModel):
 
 
 class ReopenIn(BaseModel):
+    model_config = with_examples({"ids": [9], "note": "decided too fast"})
+
     ids: Ids
     note: str | None = Field(default=None, max_length=flags.MAX_NOTE)
 
 
 class AppealIn(BaseModel):
+    model_config = with_examples(
+        {"text": "i wrote and recorded this; the matched song samples my 2019 release"}
+    )
+
     text: str = Field(min_length=1, max_length=flags.MAX_APPEAL)
 
 
@@ -206,6 +226,7 @@ async def list_flags(
     f"{ADMIN}/flags/{{flag_id}}", responses=error_responses(401, 403, 404, 422, described=NOT_ADMIN)
 )
 async def get_flag(runtime: RuntimeDep, _admin: AdminDep, flag_id: PathId) -> FlagOut:
+    """One flag: the track, what it matched, the decision and the appeal."""
     return _out(await flags.get_flag(runtime, flag_id))
 
 
@@ -261,6 +282,7 @@ async def list_references(
     offset: Annotated[int, Query(ge=0, le=MAX_COUNT)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> WorkPage:
+    """The reference works flags are matched against, newest first, `limit` at a time."""
     works, total = await references.list_works(runtime, offset=offset, limit=limit)
     return WorkPage(works=[WorkOut.of(w) for w in works], total=total)
 
@@ -270,6 +292,7 @@ async def list_references(
     responses=error_responses(401, 403, 404, 422, described=NOT_ADMIN),
 )
 async def get_reference(runtime: RuntimeDep, _admin: AdminDep, work_id: PathId) -> WorkOut:
+    """One reference work."""
     return WorkOut.of(await references.get_work(runtime, work_id))
 
 

@@ -18,6 +18,7 @@ from plyr.web.api.bounds import SLACK
 from plyr.web.shared.caller import CallerDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
+from plyr.web.shared.examples import ALICE, PERSON, TRACK_SUMMARY, with_examples
 from plyr.web.shared.limits import limit_writes
 from plyr.web.shared.operators import viewer_of
 from plyr.web.shared.views import Person, TrackSummary, person, record_uri, track_summary
@@ -26,6 +27,15 @@ router = APIRouter(tags=["social"])
 
 
 class ProfileOut(Person):
+    model_config = with_examples(
+        {
+            **PERSON,
+            "bio": "field recordings and slow synths from the harbour",
+            "record_state": "published",
+            "uri": f"at://{ALICE}/fm.plyr.actor.profile/self",
+        }
+    )
+
     bio: str | None
     record_state: str | None  # None: no plyr profile record yet
     uri: str | None
@@ -41,6 +51,8 @@ def profile_out(runtime: Runtime, artist: Artist, row: Profile | None) -> Profil
 
 
 class ProfileIn(BaseModel):
+    model_config = with_examples({"bio": "field recordings and slow synths from the harbour"})
+
     bio: Annotated[str | None, Field(max_length=MAX_BIO * SLACK)] = None
 
 
@@ -66,6 +78,8 @@ async def set_profile(
 
 
 class LikedOut(BaseModel):
+    model_config = with_examples({"user": PERSON, "tracks": [TRACK_SUMMARY]})
+
     user: Person
     tracks: list[TrackSummary]
 

@@ -13,6 +13,7 @@ from plyr.tracks import queue
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import error_responses
+from plyr.web.shared.examples import TRACK, with_examples
 from plyr.web.shared.params import MAX_COUNT, BodyId, Count
 from plyr.web.shared.views import TrackOut, track_out
 
@@ -20,6 +21,10 @@ router = APIRouter(tags=["player"])
 
 
 class QueueOut(BaseModel):
+    model_config = with_examples(
+        {"revision": 8, "tracks": [TRACK], "current": 0, "position_ms": 61500}
+    )
+
     revision: int
     tracks: list[TrackOut]
     current: int
@@ -27,6 +32,10 @@ class QueueOut(BaseModel):
 
 
 class QueueIn(BaseModel):
+    model_config = with_examples(
+        {"revision": 8, "track_ids": [42, 43], "current": 0, "position_ms": 0}
+    )
+
     # The revision read; the server stores the next one, which must still fit.
     revision: Annotated[StrictInt, Field(ge=0, le=MAX_COUNT - 1)]
     track_ids: Annotated[list[BodyId], Field(max_length=queue.MAX_QUEUE)]

@@ -10,12 +10,15 @@ from plyr.social.repair import repair_records
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import error_responses
+from plyr.web.shared.examples import with_examples
 from plyr.web.shared.limits import limit_writes
 
 router = APIRouter(tags=["social"])
 
 
 class RepairOut(BaseModel):
+    model_config = with_examples({"checked": 58, "missing": 2, "failed": 1})
+
     checked: int
     missing: int
     failed: int

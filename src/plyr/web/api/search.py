@@ -4,7 +4,7 @@ artists on the upload form). Thin: the work is in `plyr.search`."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -26,6 +26,7 @@ from plyr.social import sensitive
 from plyr.web.shared.caller import OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import ApiError, error_responses
+from plyr.web.shared.examples import PERSON, SITE, with_examples
 
 router = APIRouter()
 
@@ -37,7 +38,22 @@ QUERY_TEXT = (
 )
 
 
+HIT: dict[str, Any] = {
+    "type": "track",
+    "id": "42",
+    "title": "harbour lights",
+    "subtitle": "alice",
+    "url": f"{SITE}/tracks/42",
+    "image_url": f"{SITE}/images/42/thumb",
+    "score": 0.9,
+    "match": "prefix",
+    "sensitive": False,
+}
+
+
 class SearchHitOut(BaseModel):
+    model_config = with_examples(HIT)
+
     type: str = Field(description="track, artist, album, playlist or tag")
     id: str = Field(description="the track, list or tag id; an artist's DID")
     title: str
@@ -55,11 +71,17 @@ class SearchHitOut(BaseModel):
 
 
 class SearchGroupOut(BaseModel):
+    model_config = with_examples({"type": "tracks", "hits": [HIT]})
+
     type: str = Field(description="tracks, artists, albums, playlists or tags")
     hits: list[SearchHitOut]
 
 
 class SearchOut(BaseModel):
+    model_config = with_examples(
+        {"query": "harbour", "total": 1, "groups": [{"type": "tracks", "hits": [HIT]}]}
+    )
+
     query: str = Field(description="what was searched for, normalised")
     total: int
     groups: list[SearchGroupOut] = Field(
@@ -68,7 +90,12 @@ class SearchOut(BaseModel):
     )
 
 
+HANDLE: dict[str, Any] = {**PERSON, "source": "plyr"}
+
+
 class HandleOut(BaseModel):
+    model_config = with_examples(HANDLE)
+
     did: str
     handle: str
     display_name: str | None
@@ -77,6 +104,8 @@ class HandleOut(BaseModel):
 
 
 class TypeaheadOut(BaseModel):
+    model_config = with_examples({"query": "ali", "handles": [HANDLE]})
+
     query: str
     handles: list[HandleOut]
 

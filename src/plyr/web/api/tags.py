@@ -10,11 +10,14 @@ from pydantic import BaseModel
 from plyr.social.tags import tag_counts
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import error_responses
+from plyr.web.shared.examples import with_examples
 
 router = APIRouter(tags=["social"])
 
 
 class TagCount(BaseModel):
+    model_config = with_examples({"name": "ambient", "tracks": 86})
+
     name: str
     tracks: int
 

@@ -17,6 +17,7 @@ from plyr.tracks.progress import Progress, upload_progress
 from plyr.web.shared.caller import CallerDep, CsrfDep
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.errors import error_responses
+from plyr.web.shared.examples import with_examples
 from plyr.web.shared.form_stream import BINARY, multipart_body
 from plyr.web.shared.uploads import receive_upload
 
@@ -50,6 +51,14 @@ UPLOAD_FORM = multipart_body(
 
 
 class UploadAccepted(BaseModel):
+    model_config = with_examples(
+        {
+            "upload_id": "0d9c4b6e-2f1a-4e8b-b7c3-5a6d7e8f9012",
+            "progress_url": "/api/uploads/0d9c4b6e-2f1a-4e8b-b7c3-5a6d7e8f9012/progress",
+            "status_url": "/api/uploads/0d9c4b6e-2f1a-4e8b-b7c3-5a6d7e8f9012",
+        }
+    )
+
     upload_id: str
     progress_url: str
     status_url: str
@@ -78,6 +87,8 @@ async def upload_track(
 
 @router.get("/api/uploads/{upload_id}", responses=error_responses(401, 404, 422))
 async def upload_status(upload_id: UUID, runtime: RuntimeDep, caller: CallerDep) -> Progress:
+    """Where your upload stands now (what the progress stream sends, read once): poll it
+    when a stream is not an option."""
     return await upload_progress(runtime, str(upload_id), caller.did)
 
 

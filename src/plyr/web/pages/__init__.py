@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from plyr.web.pages import (
     artists,
     bluesky,
+    developers,
     home,
     lexicons,
     library,
@@ -27,6 +28,7 @@ router = APIRouter(include_in_schema=False)
 for module in (
     signin,
     lexicons,
+    developers,
     settings,
     portal,
     moderation,

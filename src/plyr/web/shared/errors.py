@@ -27,6 +27,7 @@ from starlette.routing import compile_path
 from plyr.errors import ServiceError
 from plyr.logs import request_id_var
 from plyr.web.shared.caller import SignInRequired, current_caller
+from plyr.web.shared.examples import ERROR, INVALID, with_examples
 from plyr.web.shared.security import security_headers
 from plyr.web.shared.templating import render
 
@@ -41,6 +42,8 @@ JSON_PATHS = frozenset({"/health", "/oembed"})
 
 
 class ErrorDetail(BaseModel):
+    model_config = with_examples(ERROR["error"], INVALID["error"])
+
     code: str = Field(description="stable, e.g. `not_found`, `csrf_failed`, `rate_limited`")
     message: str = Field(description="for people; may change")
     request_id: str | None = Field(description="quote it when reporting a problem")
@@ -52,11 +55,13 @@ class ErrorDetail(BaseModel):
 class ErrorOut(BaseModel):
     """Every error of the JSON API."""
 
+    model_config = with_examples(ERROR, INVALID)
+
     error: ErrorDetail
 
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
-    400: "the body could not be read (malformed JSON or form)",
+    400: "the body could not be read at all (not UTF-8, a broken form)",
     401: "not signed in, or the developer token is unknown, revoked or expired",
     403: "not allowed: not yours, or the CSRF token is missing or wrong",
     404: "there is no such thing, or you may not see it",
@@ -71,13 +76,56 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
 }
 
 
+# Headers some error answers carry (a 429 says when to come back).
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "Retry-After": {
+            "description": "seconds until the limit lets this request through",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    }
+}
+
+
+# A typical answer of each status for /api/docs (the `code` a client meets most there).
+ERROR_EXAMPLES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "there was an error parsing the body"),
+    401: ("invalid_token", "this token is unknown, revoked or expired"),
+    403: ("forbidden", "only the artist can change this track"),
+    404: ("not_found", "there is no such track"),
+    409: ("audio_pending", "this track's audio is still being fetched; try again in a moment"),
+    410: ("expired", "this export's link has expired; start a new one"),
+    413: ("too_large", "the file is larger than 1.5 GB"),
+    415: ("unsupported_format", "this is not an audio format we accept"),
+    429: ("rate_limited", "too many requests; try again in 12 s"),
+    451: ("unavailable_for_legal_reasons", "this track is unavailable for legal reasons: dmca"),
+    501: ("not_implemented", "only format=json is offered"),
+    503: ("pds_unreachable", "your pds could not be read, nothing was changed"),
+}
+
+
+def _example(status: int) -> dict[str, Any]:
+    if status == 422 or status not in ERROR_EXAMPLES:
+        return INVALID if status == 422 else ERROR
+    code, message = ERROR_EXAMPLES[status]
+    return {"error": {**ERROR["error"], "code": code, "message": message}}
+
+
 def error_responses(
     *statuses: int, described: Mapping[int, str] | None = None
 ) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI `responses` of a route's error answers, all in the `ErrorOut` shape;
     `described` replaces the generic description of a status where the route says more."""
     texts = {**ERROR_DESCRIPTIONS, **(described or {})}
-    return {status: {"model": ErrorOut, "description": texts[status]} for status in statuses}
+    return {
+        status: {
+            "model": ErrorOut,
+            "description": texts[status],
+            "content": {"application/json": {"example": _example(status)}},
+            **({"headers": ERROR_HEADERS[status]} if status in ERROR_HEADERS else {}),
+        }
+        for status in statuses
+    }
 
 
 def _code_for(status: int) -> str:
@@ -163,7 +211,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
-        return error_response(request, exc.status, exc.code, exc.message, exc.details)
+        # An error may carry headers of its own (web.shared.limits: a 429's Retry-After).
+        headers: Mapping[str, str] | None = getattr(exc, "headers", None)
+        return error_response(
+            request, exc.status, exc.code, exc.message, exc.details, headers=headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -13,6 +13,14 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+class RateLimited(ApiError):
+    """429 with `Retry-After`: the seconds until the limit lets the request through."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(429, "rate_limited", f"too many requests; try again in {retry_after} s")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 async def enforce(
     runtime: Runtime, request: Request, did: str, kind: str, limit: int, window: int
 ) -> None:
@@ -20,9 +28,7 @@ async def enforce(
     for bucket in (f"{kind}:did:{did}", f"{kind}:ip:{client_address(request)}"):
         verdict = await ratelimit.hit(runtime, bucket, limit=limit, window_seconds=window)
         if not verdict.allowed:
-            raise ApiError(
-                429, "rate_limited", f"too many requests; try again in {verdict.retry_after} s"
-            )
+            raise RateLimited(verdict.retry_after)
 
 
 async def limit_writes(runtime: Runtime, request: Request, did: str) -> None:

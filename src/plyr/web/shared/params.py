@@ -1,4 +1,4 @@
-"""Bounded numbers taken from requests: ids and counts.
+"""Bounded numbers taken from requests: ids, counts and the keyset pages' cursor and limit.
 
 Python ints have no size, but the databases do: ids are BIGINT (SQLite INTEGER), counters and
 positions are INTEGER on PostgreSQL. An unbounded `int` from a URL or a body reached the
@@ -16,7 +16,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Form, Path, Query
-from pydantic import Field, StrictInt
+from pydantic import AfterValidator, Field, StrictInt
+
+from plyr.db.keyset import MAX_CURSOR, parse_cursor
 
 # BIGINT on PostgreSQL, INTEGER (64-bit) on SQLite: every id column.
 MAX_ID = 2**63 - 1
@@ -32,3 +34,26 @@ FormIds = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Form()]
 # `integer` says, not read as 1 or 3.
 BodyId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+
+# Keyset pages of the API's listings: `cursor` is the previous page's, as it was given.
+MAX_PAGE = 100
+
+
+def _given_out(cursor: str | None) -> str | None:
+    """A cursor plyr made, or none: anything else is a 422 like any invalid parameter
+    (the pages, by contrast, read a bad `?before=` as the first page)."""
+    if cursor and parse_cursor(cursor) is None:
+        raise ValueError("not a cursor plyr gave out: pass the previous page's `cursor` as is")
+    return cursor
+
+
+PageCursor = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_CURSOR,
+        description="the `cursor` of the previous page; leave out for the first page "
+        "(a cursor plyr did not give out is refused with 422)",
+    ),
+    AfterValidator(_given_out),
+]
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="tracks per page at most")]

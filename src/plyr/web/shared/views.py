@@ -9,10 +9,14 @@ from pydantic import BaseModel, Field
 
 from plyr.db.models import Artist, SyncedRecord, Track
 from plyr.runtime import Runtime
+from plyr.social.tags import tags_by_track
 from plyr.tracks.records import audio_url, image_url
+from plyr.web.shared.examples import PERSON, TRACK, TRACK_SUMMARY, with_examples
 
 
 class TrackOut(BaseModel):
+    model_config = with_examples(TRACK)
+
     id: int
     title: str
     artist: str
@@ -71,7 +75,30 @@ def track_out(runtime: Runtime, track: Track, tags: list[str]) -> TrackOut:
     )
 
 
+class TrackPage(BaseModel):
+    """One page of a track listing, newest first."""
+
+    model_config = with_examples({"tracks": [TRACK], "cursor": "1747207872482913-42"})
+
+    tracks: list[TrackOut]
+    cursor: str | None = Field(
+        description="pass it back as `cursor` for the next page; null on the last page "
+        "(a page may hold fewer tracks than `limit` and still have a next one)"
+    )
+
+
+async def track_page(runtime: Runtime, tracks: list[Track], cursor: str | None) -> TrackPage:
+    """A page of tracks with their tags (one query for all of them)."""
+    tags = await tags_by_track(runtime, [track.id for track in tracks])
+    return TrackPage(
+        tracks=[track_out(runtime, track, tags.get(track.id, [])) for track in tracks],
+        cursor=cursor,
+    )
+
+
 class TrackSummary(BaseModel):
+    model_config = with_examples(TRACK_SUMMARY)
+
     id: int
     title: str
     artist: str
@@ -99,6 +126,8 @@ def track_summary(runtime: Runtime, track: Track) -> TrackSummary:
 
 
 class Person(BaseModel):
+    model_config = with_examples(PERSON)
+
     did: str
     handle: str
     display_name: str | None
