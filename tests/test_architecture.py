@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import grimp
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 400
@@ -100,10 +101,12 @@ def test_the_cycle_finder_finds_circles_and_nothing_else() -> None:
     ]
 
 
-def test_plyr_has_no_import_circle() -> None:
-    """Any module-level circle, including one through a package's `__init__` and imports
-    made inside functions, which lint-imports' sibling check does not see."""
-    assert import_cycles(module_graph("plyr")) == []
+@pytest.mark.parametrize("package", ["plyr", "plyrfm"])
+def test_no_import_circle(package: str) -> None:
+    """Any module-level circle in plyr or its SDK, including one through a package's
+    `__init__` and imports made inside functions, which lint-imports' sibling check does
+    not see."""
+    assert import_cycles(module_graph(package)) == []
 
 
 def test_a_circle_in_real_code_is_found(tmp_path: Path) -> None:
@@ -193,7 +196,13 @@ def test_lint_imports_refuses_an_upward_import(tmp_path: Path) -> None:
 
 
 def _source_files() -> list[Path]:
-    roots = [ROOT / "src" / "plyr", ROOT / "bench", ROOT / "tests", ROOT / "scripts"]
+    roots = [
+        ROOT / "src" / "plyr",
+        ROOT / "clients",
+        ROOT / "bench",
+        ROOT / "tests",
+        ROOT / "scripts",
+    ]
     return sorted(
         path
         for root in roots
