@@ -9,6 +9,7 @@ one (`checked_cursor`, 422), so a client's bug is not silently a loop over page 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,10 +18,13 @@ from sqlalchemy import ColumnElement, and_, or_
 from plyr.errors import ServiceError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# A cursor is at most 19 digits, a dash and 19 digits: the API bounds the parameter so.
+# A cursor is at most a sign, 18 digits, a dash and 19 digits: the API bounds it so.
 MAX_CURSOR = 48
 
 MAX_ROW_ID = 2**63 - 1
+# ASCII digits only (str.isdigit takes "²", which int() refuses); a moment before 1970 is
+# negative, as records from other clients may carry such a createdAt.
+_CURSOR = re.compile(r"(-?[0-9]{1,18})-([0-9]{1,19})", re.ASCII)
 
 Position = tuple[datetime, int]
 
@@ -32,16 +36,15 @@ def cursor_for(moment: datetime, row_id: int) -> str:
 
 def parse_cursor(value: str | None) -> Position | None:
     """The (moment, id) a cursor names; None for no cursor or a malformed one."""
-    if not value:
+    found = _CURSOR.fullmatch(value) if value else None
+    if found is None:
         return None
-    micros, _, row_id = value.partition("-")
-    if not (micros.isdigit() and row_id.isdigit()) or len(micros) > 18 or len(row_id) > 19:
-        return None
-    if int(row_id) > MAX_ROW_ID:  # past BIGINT: PostgreSQL would refuse the query
+    micros, row_id = int(found[1]), int(found[2])
+    if row_id > MAX_ROW_ID:  # past BIGINT: PostgreSQL would refuse the query
         return None
     try:
-        return EPOCH + timedelta(microseconds=int(micros)), int(row_id)
-    except OverflowError:  # past the year 9999
+        return EPOCH + timedelta(microseconds=micros), row_id
+    except OverflowError:  # before the year 1 or past the year 9999
         return None
 
 

@@ -54,10 +54,13 @@ def _valid(runtime: Runtime, event: RecordEvent) -> dict[str, Any]:
 
 
 def _when(value: object) -> datetime:
+    """The record's date, at the latest now: a date in the future must not pin a like or a
+    comment to the top of a newest-first listing."""
     try:
-        return parse_datetime(str(value))
+        when = parse_datetime(str(value))
     except (TypeError, ValueError):
         return utcnow()
+    return min(when, utcnow())
 
 
 async def _ensure_artist(runtime: Runtime, db: AsyncSession, did: str) -> None:

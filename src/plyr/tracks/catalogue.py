@@ -278,7 +278,7 @@ async def listener_tracks_page(
     def query_after(after: Position | None) -> Select[Any]:
         return published_tracks_query(artist_did, after)
 
-    if artist_did is not None:
+    if artist_did is not None or opted_in:  # nothing to leave out: plain pages
         return await _kept_page(runtime, query_after, position, limit)
 
     def in_feed(track: Track) -> bool:
