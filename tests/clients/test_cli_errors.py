@@ -86,10 +86,33 @@ async def test_ctrl_c_exits_130(tmp_path: Path) -> None:
     )
     await _blocked_reading_stdin(process.pid)
     process.send_signal(signal.SIGINT)
-    out, err = await asyncio.wait_for(process.communicate(), 30)
+    # Wait for the exit itself, then read what it wrote: a pipe some other process might
+    # hold open must not look like a command that did not stop.
+    try:
+        await asyncio.wait_for(process.wait(), 60)
+    except TimeoutError:
+        state = await asyncio.to_thread(_process_state, process.pid)
+        process.kill()
+        await process.wait()
+        pytest.fail(f"plyrfm login did not exit after SIGINT; {state}")
+    assert process.stdout is not None
+    assert process.stderr is not None
+    out = await asyncio.wait_for(process.stdout.read(), 10)
+    err = await asyncio.wait_for(process.stderr.read(), 10)
     assert process.returncode == 130, (out, err)
     assert b"Traceback" not in err
     assert out == b""
+
+
+def _process_state(pid: int) -> str:
+    """What the kernel says of a process that seems stuck: where it waits, its signals."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        syscall = Path(f"/proc/{pid}/syscall").read_text().strip()
+    except OSError as exc:
+        return f"/proc unreadable: {exc}"
+    kept = [line for line in status if line.startswith(("State", "Sig", "Shd"))]
+    return f"syscall {syscall!r}; " + "; ".join(kept)
 
 
 async def _blocked_reading_stdin(pid: int, seconds: float = 30) -> None:
