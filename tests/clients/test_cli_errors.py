@@ -83,6 +83,9 @@ async def test_ctrl_c_exits_130(tmp_path: Path) -> None:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        # As from a shell's foreground: Ctrl-C on. The test process may run with SIGINT
+        # ignored by then (a clean-clone run showed SigIgn inherited), which a child keeps.
+        preexec_fn=_interruptible,
     )
     await _blocked_reading_stdin(process.pid)
     process.send_signal(signal.SIGINT)
@@ -102,6 +105,10 @@ async def test_ctrl_c_exits_130(tmp_path: Path) -> None:
     assert process.returncode == 130, (out, err)
     assert b"Traceback" not in err
     assert out == b""
+
+
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _process_state(pid: int) -> str:
