@@ -22,6 +22,7 @@ from plyr.jobs.worker import Worker, WorkerOptions
 from plyr.moderation import relabel, scanning
 from plyr.monitoring import Monitoring
 from plyr.runtime import Runtime
+from plyr.subsonic import router as subsonic_router
 from plyr.tracks import leftovers
 from plyr.web import api, media, pages
 from plyr.web.shared.errors import install_error_handlers
@@ -121,4 +122,5 @@ def create_app(
     app.include_router(media.router)
     app.include_router(pages.router)
     app.include_router(xrpc_router)
+    app.include_router(subsonic_router)
     return app

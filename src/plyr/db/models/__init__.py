@@ -4,7 +4,7 @@ One module per domain; importing this package imports them all, so `Base.metadat
 every table and relationships named by string resolve. Import models from here.
 """
 
-from plyr.db.models.auth import AuthSession, OAuthRequest, SessionKind
+from plyr.db.models.auth import AuthSession, OAuthRequest, SessionKind, SubsonicPassword
 from plyr.db.models.base import Base, UTCDateTime, utcnow
 from plyr.db.models.listening import NowPlaying, Play, PlayQueue
 from plyr.db.models.moderation import (
@@ -77,6 +77,7 @@ __all__ = [
     "ReferenceWork",
     "SensitiveImage",
     "SessionKind",
+    "SubsonicPassword",
     "SyncedRecord",
     "Tag",
     "Track",

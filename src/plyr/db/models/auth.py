@@ -1,4 +1,5 @@
-"""Sign-in state: browser sessions and developer tokens, and OAuth authorizations in flight."""
+"""Sign-in state: browser sessions and developer tokens, OAuth authorizations in flight, and
+Subsonic app passwords."""
 
 from __future__ import annotations
 
@@ -64,3 +65,22 @@ class OAuthRequest(Base):
     return_to: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SubsonicPassword(Base):
+    """A user's Subsonic app password, for players that sign in with `u`+`p` or `u`+`t`+`s`.
+
+    Token auth (`t` = md5(password + salt), a salt per request) needs the password itself on
+    the server, so it is sealed (Fernet under a key of its own, `plyr.auth.subsonic_passwords`),
+    not hashed. One per user; generating a new one replaces it.
+    """
+
+    __tablename__ = "subsonic_passwords"
+
+    did: Mapped[str] = mapped_column(
+        ForeignKey("artists.did", ondelete="CASCADE"), primary_key=True
+    )
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Touched at most every few minutes, for the settings page ("last used …").
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

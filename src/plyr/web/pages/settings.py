@@ -1,6 +1,6 @@
 """The settings page: preferences (the plain form; `/api/preferences` is the JSON way),
 scrobbling to teal.fm and sharing to Bluesky (each a new authorization with other scopes),
-developer tokens."""
+developer tokens, the Subsonic app password (made, shown once, replaced or removed here)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from plyr.auth import oauth
+from plyr.auth import oauth, subsonic_passwords
 from plyr.auth.sessions import dev_tokens
 from plyr.auth.signin import (
     TOKEN_DAYS,
@@ -40,6 +40,7 @@ NOTICES = {
     "sharing-off": "plyr no longer holds permission to post to bluesky.",
     "token-revoked": "the token was revoked.",
     "preferences-saved": "saved.",
+    "subsonic-removed": "the app password was removed: players that used it can no longer sign in.",
 }
 THEMES = (("system", "follow the system"), ("dark", "dark"), ("light", "light"))
 
@@ -62,9 +63,10 @@ async def _render_settings(
     notice: str | None = None,
     error: str | None = None,
     status: int = 200,
+    subsonic_password: str | None = None,
 ) -> HTMLResponse:
     tokens = await dev_tokens(runtime, caller.did)
-    return render(
+    response = render(
         request,
         "settings.html",
         {
@@ -77,9 +79,15 @@ async def _render_settings(
             "tokens": tokens,
             "token_days": TOKEN_DAYS,
             "error": error,
+            "subsonic": await subsonic_passwords.password_status(runtime, caller.did),
+            "subsonic_password": subsonic_password,
+            "server_url": runtime.settings.public_url.rstrip("/"),
         },
         status_code=status,
     )
+    if subsonic_password is not None:  # shown once: no cache may keep the page
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/settings/scrobbling")
@@ -180,6 +188,28 @@ async def revoke_token(
     if not await revoke_dev_token(runtime, caller.did, token_id):
         raise ApiError(404, "not_found", "no such token")
     return RedirectResponse("/settings?done=token-revoked", status_code=303)
+
+
+# --- the subsonic app password ----------------------------------------------------------
+
+
+@router.post("/settings/subsonic/password", response_class=HTMLResponse)
+async def make_subsonic_password(
+    request: Request, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
+) -> HTMLResponse:
+    """A new app password (replacing any), shown on the page this once."""
+    await limit_writes(runtime, request, caller.did)
+    password = await subsonic_passwords.create_password(runtime, caller.did)
+    return await _render_settings(request, runtime, caller, subsonic_password=password)
+
+
+@router.post("/settings/subsonic/password/remove")
+async def remove_subsonic_password(
+    request: Request, runtime: RuntimeDep, caller: BrowserDep, _csrf: CsrfDep
+) -> Response:
+    await limit_writes(runtime, request, caller.did)
+    await subsonic_passwords.remove_password(runtime, caller.did)
+    return RedirectResponse("/settings?done=subsonic-removed", status_code=303)
 
 
 # --- preferences ------------------------------------------------------------------------
