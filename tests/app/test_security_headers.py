@@ -224,7 +224,8 @@ async def test_head_over_a_real_server(app_client: tuple[FastAPI, httpx.AsyncCli
     port = free_port()
     async with (
         uvicorn_serving(app, port, lifespan="off"),
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+        # A loaded CI machine can take longer than httpx's default 5 s on a cold page.
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client,
     ):
         for path, status in HEAD_CASES.items():
             await assert_head_is_get(client, path, status)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -18,10 +19,11 @@ from playwright.async_api import Browser
 
 from plyr.atproto.devnet import Network
 from tests.conftest import devnet_settings
+from tests.support.audio import make_audio, make_image
 from tests.support.databases import clear_tables
 from tests.support.dev_tokens import create_dev_token
 from tests.support.plyr_server import PlyrServer, running_plyr
-from tests.support.plyr_users import SignedIn, sign_in
+from tests.support.plyr_users import SignedIn, sign_in, upload_published
 
 # Deliberate failures from 127.0.0.1 across the package stay under it; the throttling test
 # goes past it from other loopback addresses.
@@ -39,7 +41,7 @@ async def plyr(
         atproto_net,
         rate_limit_sign_in_per_minute=SIGN_IN_LIMIT,
     )
-    async with running_plyr(settings) as server:
+    async with running_plyr(settings, worker=True) as server:
         yield server
     await clear_tables(server.runtime.engine)
 
@@ -62,6 +64,58 @@ async def make_app_password(plyr: PlyrServer, user: SignedIn) -> str:
 @pytest.fixture(scope="package")
 async def alice(browser: Browser, plyr: PlyrServer, atproto_net: Network) -> SignedIn:
     return await sign_in(browser, plyr, atproto_net, "alice.test")
+
+
+@pytest.fixture(scope="package")
+async def bob(browser: Browser, plyr: PlyrServer, atproto_net: Network) -> SignedIn:
+    return await sign_in(browser, plyr, atproto_net, "bob.test")
+
+
+@dataclass(frozen=True)
+class Library:
+    """What the package's plyr holds, uploaded through the real upload path (published to
+    the PDS): track ids by title. Tests that change it (takedowns, deletes) add their own
+    tracks rather than touching these."""
+
+    tracks: dict[str, int]
+    album: str  # alice's album, its tracks in this order:
+    album_titles: tuple[str, ...]
+    single: str  # alice's track in no album
+    bob_track: str
+
+
+ALBUM = "night drives"
+ALBUM_TITLES = ("first song", "second song", "third song")
+
+
+@pytest.fixture(scope="package")
+async def library(
+    plyr: PlyrServer, alice: SignedIn, bob: SignedIn, tmp_path_factory: pytest.TempPathFactory
+) -> Library:
+    """Alice: an album of three songs (flac, mp3, m4a; 6 s each; artwork on the first;
+    tagged ambient and night) and a single (ogg, tagged folk); Bob: one song on an album of
+    his (mp3, tagged ambient), each published before the next is sent."""
+    folder = tmp_path_factory.mktemp("subsonic-audio")
+    cover = make_image(folder / "cover.png", "png", (600, 600))
+    files = [
+        (make_audio(folder / "1.flac", "flac", 6.0, 330), ALBUM_TITLES[0], cover),
+        (make_audio(folder / "2.mp3", "mp3", 6.0, 440), ALBUM_TITLES[1], None),
+        (make_audio(folder / "3.m4a", "m4a-aac", 6.0, 550), ALBUM_TITLES[2], None),
+    ]
+    tracks: dict[str, int] = {}
+    async with alice.client(plyr) as http:
+        for path, title, image in files:  # one by one: the album keeps upload order
+            fields = {"title": title, "album": ALBUM, "tags": "ambient, night"}
+            track = await upload_published(http, path, image=image, **fields)
+            tracks[title] = int(track["id"])
+        single = make_audio(folder / "4.ogg", "ogg-vorbis", 6.0, 660)
+        track = await upload_published(http, single, title="morning", tags="folk")
+        tracks["morning"] = int(track["id"])
+    async with bob.client(plyr) as http:
+        source = make_audio(folder / "5.mp3", "mp3", 6.0, 770)
+        fields = {"title": "bob's tune", "album": "bob's album", "tags": "ambient"}
+        tracks["bob's tune"] = int((await upload_published(http, source, **fields))["id"])
+    return Library(tracks, ALBUM, ALBUM_TITLES, "morning", "bob's tune")
 
 
 @pytest.fixture(scope="package")

@@ -71,10 +71,15 @@ async def upload(
 
 
 async def upload_published(
-    http: httpx.AsyncClient, path: Path, *, wait_seconds: float = 60, **fields: str
+    http: httpx.AsyncClient,
+    path: Path,
+    *,
+    image: Path | None = None,
+    wait_seconds: float = 60,
+    **fields: str,
 ) -> dict[str, Any]:
     """Upload a file and wait until its record is in the PDS; returns the track."""
-    accepted = await upload(http, path, **fields)
+    accepted = await upload(http, path, image=image, **fields)
     assert accepted.status_code == 202, accepted.text
     upload_id = accepted.json()["upload_id"]
     async with asyncio.timeout(wait_seconds):

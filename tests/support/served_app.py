@@ -56,7 +56,7 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.Asyn
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://plyr.test") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://plyr.test", timeout=30) as client,
     ):
         yield app, client
 
