@@ -17,7 +17,18 @@ from fastapi.responses import Response
 
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
-from plyr.subsonic import browsing, system, users  # noqa: F401 - they register their methods
+from plyr.subsonic import (  # noqa: F401 - they register their methods
+    browsing,
+    lists,
+    lyrics,
+    media,
+    playlists,
+    scrobbling,
+    searching,
+    starring,
+    system,
+    users,
+)
 from plyr.subsonic.answers import Format, answer, error_answer, parse_format
 from plyr.subsonic.auth import authenticate
 from plyr.subsonic.errors import Code, SubsonicError

@@ -1,0 +1,3 @@
+"""getLyrics and getLyricsBySongId."""
+
+from __future__ import annotations

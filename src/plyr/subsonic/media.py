@@ -1,0 +1,3 @@
+"""Bytes: stream, download, getCoverArt, getAvatar."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""scrobble (plays, teal.fm) and getNowPlaying."""
+
+from __future__ import annotations
