@@ -5,7 +5,7 @@ Starts, on 127.0.0.1, with the files in a temp storage folder (all in the page c
 - nginx serving the folder as static files (the yardstick);
 - plyr's app (`create_app`, route `/media/{key}`) under uvicorn, 1 worker, serving the
   files itself; the same process also has a throwaway route using Starlette's FileResponse,
-  the path plyr had before `plyr.web.media.serve`;
+  the path plyr had before `plyr.serving.serve`;
 - plyr with PLYR_MEDIA_OFFLOAD=x-accel-redirect behind nginx configured by docs/nginx.conf
   (TLS lines stripped), so nginx sends the bytes;
 - plyr under uvicorn with 2 workers (unless --no-workers2);
@@ -58,7 +58,7 @@ def main() -> None:
         "--inline-read-max",
         type=int,
         default=None,
-        help="override INLINE_READ_MAX of web/media/file_response.py (0: reads in a thread)",
+        help="override INLINE_READ_MAX of serving/file_response.py (0: reads in a thread)",
     )
     args = parser.parse_args()
     missing = [

@@ -28,11 +28,14 @@ class Verdict:
     retry_after: int
 
 
-async def hit(runtime: Runtime, bucket: str, *, limit: int, window_seconds: int) -> Verdict:
-    """Count one request in `bucket`; allowed while the window holds at most `limit`."""
+async def hit(
+    runtime: Runtime, bucket: str, *, limit: int, window_seconds: int, cost: int = 1
+) -> Verdict:
+    """Count `cost` actions (one request by default) in `bucket`; allowed while the window
+    holds at most `limit`."""
     now = int(time.time())
     window = now - now % window_seconds
-    values = {"bucket": bucket[:300], "window_start": window, "count": 1}
+    values = {"bucket": bucket[:300], "window_start": window, "count": cost}
     async with runtime.sessions() as db:
         dialect = db.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -41,7 +44,7 @@ async def hit(runtime: Runtime, bucket: str, *, limit: int, window_seconds: int)
             .values(**values)
             .on_conflict_do_update(
                 index_elements=["bucket", "window_start"],
-                set_={"count": RateLimitHit.count + 1},
+                set_={"count": RateLimitHit.count + cost},
             )
             .returning(RateLimitHit.count)
         )

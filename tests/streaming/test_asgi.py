@@ -14,7 +14,7 @@ import anyio
 import pytest
 from fastapi import FastAPI
 
-from plyr.web.media import file_response
+from plyr.serving import file_response
 from tests.support.stored_objects import (
     BIG_SIZE,
     MIB,

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from plyr.web.media.validators import (
+from plyr.serving.validators import (
     ByteRange,
     content_disposition,
     etag_matches,

@@ -8,7 +8,7 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from plyr.web.media.validators import content_disposition, parse_http_date, strong_etag
+from plyr.serving.validators import content_disposition, parse_http_date, strong_etag
 from tests.support.stored_objects import BIG_SIZE, MIB, NON_ASCII_NAME, Objects, open_files
 
 

@@ -12,8 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from plyr.config import Settings
+from plyr.serving.validators import content_disposition, strong_etag
 from plyr.storage.s3 import S3Storage
-from plyr.web.media.validators import content_disposition, strong_etag
 from tests.support.seaweedfs import S3Server
 from tests.support.storage import admin_client, chunks_of, remove_bucket, s3_settings
 from tests.support.stored_objects import (

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from plyr.web.media import file_response
-from plyr.web.media.validators import content_disposition
+from plyr.serving import file_response
+from plyr.serving.validators import content_disposition
 from tests.conftest import make_settings
 from tests.support.ports import free_port
 from tests.support.serving import uvicorn_serving as serving

@@ -19,7 +19,12 @@ from tests.subsonic.schema import NS, call, checked_xml, child, error_code, json
 from tests.support.plyr_server import PlyrServer
 from tests.support.plyr_users import SignedIn
 
-EXTENSIONS = {"apiKeyAuthentication": [1], "formPost": [1]}
+EXTENSIONS = {
+    "apiKeyAuthentication": [1],
+    "formPost": [1],
+    "transcodeOffset": [1],
+    "songLyrics": [1],
+}
 
 
 def _token(password: str, salt: str = "a1b2c3d4") -> dict[str, str]:

@@ -15,9 +15,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from plyr.config import Settings
+from plyr.serving.serve import serve_object
 from plyr.storage.base import Storage, content_key
 from plyr.storage.local import LocalStorage
-from plyr.web.media.serve import serve_object
 from plyr.web.shared.errors import install_error_handlers
 from plyr.web.shared.templating import STATIC_DIR
 from tests.conftest import make_settings

@@ -1,5 +1,5 @@
 """The app under test: plyr's, configured by PLYR_* variables, plus a throwaway route
-using Starlette's FileResponse (the path plyr had before `plyr.web.media.serve`) to compare
+using Starlette's FileResponse (the path plyr had before `plyr.serving.serve`) to compare
 with. uvicorn's workers import it as `support.stream.app:bench_app` (a factory)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 
 from plyr.config import Settings
+from plyr.serving import file_response as served_file
+from plyr.serving.serve import IMMUTABLE_CACHE
 from plyr.web.app import create_app
-from plyr.web.media import file_response as served_file
-from plyr.web.media.serve import IMMUTABLE_CACHE
 from plyr.web.shared.deps import get_runtime
 
 

@@ -55,8 +55,10 @@ async def report(
     track_id: int,
     position_ms: int,
     paused: bool,
+    lasting: timedelta | None = None,
 ) -> None:
-    """Store what `did` plays now; the row counts until the TTL passes without a report."""
+    """Store what `did` plays now; the row counts until the TTL passes without a report
+    (or `lasting`, for a player that reports once a track, such as a Subsonic one)."""
     now = utcnow()
     async with runtime.sessions() as db:
         track = await db.get(Track, track_id)
@@ -71,7 +73,8 @@ async def report(
             "position_ms": position_ms,
             "paused": paused,
             "updated_at": now,
-            "expires_at": now + timedelta(seconds=runtime.settings.now_playing_ttl_seconds),
+            "expires_at": now
+            + (lasting or timedelta(seconds=runtime.settings.now_playing_ttl_seconds)),
         }
         await db.execute(_upsert(runtime, values))  # type: ignore[call-overload]
         await _sweep_now_and_then(runtime, db)
@@ -151,3 +154,37 @@ async def current_by_handle(runtime: Runtime, handle: str) -> Playing | None:
     async with runtime.sessions() as db:
         did = await db.scalar(select(Artist.did).where(Artist.handle == key).limit(1))
     return await current(runtime, did) if did is not None else None
+
+
+async def playing_now(runtime: Runtime, limit: int = 100) -> list[Playing]:
+    """Every listener playing something now, the latest report first, as `current` shows
+    each of them: no taken-down or processing track, no hidden listener."""
+    now = utcnow()
+    async with runtime.sessions() as db:
+        rows = await db.execute(
+            select(NowPlaying, Track, Artist.handle)
+            .join(Track, Track.id == NowPlaying.track_id)
+            .outerjoin(Artist, Artist.did == NowPlaying.did)
+            .where(
+                NowPlaying.expires_at > now,
+                Track.publish_state != PublishState.processing,
+                track_listed(),
+                account_listed(NowPlaying.did),
+            )
+            .order_by(NowPlaying.updated_at.desc(), NowPlaying.did)
+            .limit(limit)
+        )
+        found = [
+            Playing(
+                did=row.did,
+                handle=handle,
+                track=track,
+                position_ms=extrapolated_position(row, track, now),
+                paused=row.paused,
+                updated_at=row.updated_at,
+                expires_at=row.expires_at,
+            )
+            for row, track, handle in rows
+        ]
+        db.expunge_all()
+        return found

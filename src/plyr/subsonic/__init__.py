@@ -10,7 +10,20 @@ services as the web. `web/app.py` includes `router`; nothing here imports `plyr.
 - `answers`: one description of an answer (`Node`), serialised as XML or JSON.
 - `errors`: the codes and `SubsonicError`.
 - `registry`: `@method`, `Call`; the methods: `system` (ping, getLicense,
-  getOpenSubsonicExtensions, tokenInfo), `browsing` (getMusicFolders), `users` (getUser).
+  getOpenSubsonicExtensions, tokenInfo), `browsing` (getMusicFolders, getIndexes,
+  getArtists, getMusicDirectory, getGenres), `albums` (getArtist, getAlbum, getSong,
+  getArtistInfo(2), getAlbumInfo(2)), `users` (getUser).
+- `nodes`: the song, album and artist elements every method answers with.
+- lists and search: `lists` (getAlbumList(2), getRandomSongs, getSongsByGenre,
+  getTopSongs, getSimilarSongs2), `searching` (search2, search3; the empty query lists
+  everything, for players that sync).
+- actions as records: `starring` (star, unstar, getStarred(2)), `playlists` (get, create,
+  update, delete), `scrobbling` (scrobble, getNowPlaying), `lyrics` (getLyrics,
+  getLyricsBySongId); `acting`: who writes them to the PDS (an app password: the user's
+  newest live session, else error 50).
+- bytes: `media` (stream, download, getCoverArt, getAvatar; answers that are not
+  envelopes), `transcoding` (when `stream` transcodes, the transcodes and their slots),
+  `covers` (which picture an id names; sizes).
 
 What is built, what is next and the decisions taken: docs/subsonic-status.md.
 """

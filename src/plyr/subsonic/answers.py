@@ -10,7 +10,9 @@ Subsonic server and client shares:
 - a child given as one `Node` is one element / a JSON object;
 - a child given as a list is repeated elements / a JSON array, always an array, even of
   one or none (a list of plain values is elements with text, e.g. `<folder>1</folder>`);
-- text is the element's content in XML and the member `value` in JSON.
+- text is the element's content in XML and the member `value` in JSON;
+- a child given as a `Value` is one element with text in XML and a plain JSON member
+  (`biography`, `notes`: the schema's `xs:string` elements).
 
 The envelope adds `status`, `version` and OpenSubsonic's `type`, `serverVersion` and
 `openSubsonic` (attributes of the XML root too, as OpenSubsonic's own XML examples do: the
@@ -54,7 +56,14 @@ class Node:
     text: str | None = None
 
 
-Child = Node | Sequence[Node] | Sequence[Scalar]
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One element holding only text (XML) / a plain member (JSON)."""
+
+    value: Scalar
+
+
+Child = Node | Value | Sequence[Node] | Sequence[Scalar]
 Payload = Mapping[str, Child]  # the children of `subsonic-response`
 
 
@@ -78,7 +87,7 @@ def _items(name: str, child: Child) -> Sequence[Node | Scalar]:
     one element with text is `Node(text=…)`."""
     if isinstance(child, str):
         raise TypeError(f"the child {name!r} is a string: give Node(text=...) or a list")
-    assert not isinstance(child, Node)
+    assert not isinstance(child, Node | Value)
     return child
 
 
@@ -86,6 +95,9 @@ def _xml_children(parent: ET.Element, children: Mapping[str, Child]) -> None:
     for name, child in children.items():
         if isinstance(child, Node):
             _xml_node(parent, name, child)
+            continue
+        if isinstance(child, Value):
+            ET.SubElement(parent, name).text = _text(child.value)
             continue
         for item in _items(name, child):
             if isinstance(item, Node):
@@ -117,6 +129,8 @@ def to_xml(envelope: Mapping[str, Scalar], payload: Payload) -> bytes:
 def _json_child(name: str, child: Child) -> object:
     if isinstance(child, Node):
         return _json_node(child)
+    if isinstance(child, Value):
+        return _json_scalar(child.value)
     items = _items(name, child)
     return [_json_node(item) if isinstance(item, Node) else _json_scalar(item) for item in items]
 

@@ -37,6 +37,17 @@ class Params:
     def has(self, name: str) -> bool:
         return any(key == name for key, _ in self.pairs)
 
+    def flag(self, name: str, default: bool | None = None) -> bool | None:
+        """A boolean: true/false (any case) or 1/0; `default` when absent or empty."""
+        value = (self.get(name) or "").strip().lower()
+        if not value:
+            return default
+        if value in ("true", "1"):
+            return True
+        if value in ("false", "0"):
+            return False
+        raise SubsonicError(Code.GENERIC, f"{name} is true or false, not {value[:20]!r}")
+
 
 def _parse(text: str) -> list[tuple[str, str]]:
     try:

@@ -1,6 +1,8 @@
 """The methods plyr answers: each a `@method("name")` async function taking the `Call` and
-returning its answer's payload (the children of `subsonic-response`, `answers.Node`s).
-A method module registers by being imported (`plyr.subsonic.routes` imports them all).
+returning its answer's payload (the children of `subsonic-response`, `answers.Node`s), or,
+for the methods answering bytes (`stream`, `getCoverArt`…), a starlette `Response` sent as
+it is (their errors are still payloads: they raise `SubsonicError`). A method module
+registers by being imported (`plyr.subsonic.routes` imports them all).
 
 `public` methods run without credentials (OpenSubsonic: `getOpenSubsonicExtensions` must);
 every other one gets the signed-in `Listener` as `call.listener`.
@@ -10,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
 
 from plyr.runtime import Runtime
 from plyr.subsonic.answers import Payload
@@ -22,6 +27,7 @@ class Call:
     runtime: Runtime
     params: Params
     caller: Listener | None
+    request: Request | None = None  # for the byte answers: Range, validators, HEAD
 
     @property
     def listener(self) -> Listener:
@@ -29,8 +35,14 @@ class Call:
             raise RuntimeError("this method is public: it has no listener")
         return self.caller
 
+    @property
+    def http(self) -> Request:
+        if self.request is None:  # a byte answer run without its request: a bug, not input
+            raise RuntimeError("this call has no HTTP request")
+        return self.request
 
-Handler = Callable[[Call], Awaitable[Payload]]
+
+Handler = Callable[[Call], Awaitable[Payload | Response]]
 
 
 @dataclass(frozen=True, slots=True)

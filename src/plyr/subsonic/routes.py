@@ -18,7 +18,9 @@ from fastapi.responses import Response
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.subsonic import (  # noqa: F401 - they register their methods
+    albums,
     browsing,
+    extras,
     lists,
     lyrics,
     media,
@@ -41,7 +43,15 @@ router = APIRouter()
 
 SERVER_MAJOR, SERVER_MINOR = 1, 16
 _VERSION = re.compile(r"(\d{1,4})\.(\d{1,4})(?:\.\d{1,4})?")
-SERVICE_CODES = {403: Code.NOT_AUTHORIZED, 404: Code.NOT_FOUND, 410: Code.NOT_FOUND}
+# A domain refusal by HTTP status: gone (410), taken down (409: the track is held) and
+# unavailable for legal reasons (451: a hidden account) all read as "not found" (70).
+SERVICE_CODES = {
+    403: Code.NOT_AUTHORIZED,
+    404: Code.NOT_FOUND,
+    409: Code.NOT_FOUND,
+    410: Code.NOT_FOUND,
+    451: Code.NOT_FOUND,
+}
 
 
 def check_client(params: Params) -> None:
@@ -68,7 +78,7 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.api_route("/rest/{name}", methods=["GET", "POST"], include_in_schema=False)
+@router.api_route("/rest/{name}", methods=["GET", "POST", "HEAD"], include_in_schema=False)
 async def rest(request: Request, name: str) -> Response:
     runtime: Runtime = request.app.state.runtime
     asked = request.query_params.get("f")
@@ -91,7 +101,7 @@ async def rest(request: Request, name: str) -> Response:
         if not method.public:
             check_client(params)
             caller = await authenticate(runtime, params, _address(request))
-        payload = await method.handler(Call(runtime, params, caller))
+        payload = await method.handler(Call(runtime, params, caller, request))
     except SubsonicError as exc:
         return error_answer(fmt, exc)
     except ServiceError as exc:
@@ -100,4 +110,7 @@ async def rest(request: Request, name: str) -> Response:
     except Exception:
         log.exception("the subsonic method %s failed", method.name)
         return error_answer(fmt, SubsonicError(Code.GENERIC, "internal error", status=500))
+    if isinstance(payload, Response):  # bytes (stream, getCoverArt…): sent as they are
+        payload.headers["Access-Control-Allow-Origin"] = "*"
+        return payload
     return answer(fmt, payload)

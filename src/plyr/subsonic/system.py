@@ -13,6 +13,8 @@ from plyr.subsonic.registry import Call, method
 EXTENSIONS: dict[str, list[int]] = {
     "apiKeyAuthentication": [1],
     "formPost": [1],
+    "transcodeOffset": [1],  # media.py: stream's timeOffset, for music
+    "songLyrics": [1],  # lyrics.py: plyr holds none yet (issue 20), but the methods answer
 }
 
 

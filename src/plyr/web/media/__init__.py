@@ -1,6 +1,6 @@
 """Media over HTTP: audio, downloads, artwork and covers (`routes.py`), all sent by one
-function, `serve.serve_object` (ranges, conditional requests, proxy offload, S3 redirects),
-built on the HTTP semantics in `validators.py` and the file response in `file_response.py`.
+function, `plyr.serving.serve_object` (ranges, conditional requests, proxy offload, S3
+redirects; a layer below, so the Subsonic surface sends bytes the same way).
 `moderation.py` serves operators the audio of the review page."""
 
 from fastapi import APIRouter

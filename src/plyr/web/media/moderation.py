@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from plyr.moderation.review import StoredAudio, reference_audio, track_audio
-from plyr.web.media.serve import serve_object
+from plyr.serving.serve import serve_object
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.operators import OperatorDep
 from plyr.web.shared.params import PathId

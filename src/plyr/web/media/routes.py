@@ -24,6 +24,7 @@ from plyr.db.models import Track
 from plyr.export.jobs import NAMESPACE as EXPORTS_NAMESPACE
 from plyr.moderation.references import AUDIO_NAMESPACE
 from plyr.runtime import Runtime
+from plyr.serving.serve import serve_object
 from plyr.social import lists
 from plyr.storage.base import validate_key
 from plyr.tracks.catalogue import Unavailable, check_stored_key, playable_track, visible_track
@@ -34,7 +35,6 @@ from plyr.web.media.answers import (
     artwork_answers,
     audio_answers,
 )
-from plyr.web.media.serve import serve_object
 from plyr.web.shared.caller import Caller, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep, get_runtime
 from plyr.web.shared.errors import ApiError, wants_json

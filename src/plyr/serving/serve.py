@@ -29,9 +29,10 @@ Three ways to answer, picked from the storage backend and `PLYR_MEDIA_OFFLOAD`:
   and conditional requests itself, with its own validators, so plyr does not evaluate them.
 
 - **Any other backend (S3)**: a 307 redirect to `storage.url(key)` (presigned, or the public
-  base URL), cacheable by the browser for well under the presign lifetime. HEAD is answered
-  from `storage.stat` instead, because a URL presigned for GET refuses HEAD. GET does not
-  stat first: that would cost a round trip to S3 per play, and a missing key gets S3's 404.
+  base URL; 303 for a form POST, so its body is not sent on), cacheable by the browser for
+  well under the presign lifetime. HEAD is answered from `storage.stat` instead, because a
+  URL presigned for GET refuses HEAD. GET does not stat first: that would cost a round trip
+  to S3 per play, and a missing key gets S3's 404.
 
 Multiple ranges (`bytes=0-1,5-9`) are coalesced when they overlap or touch; if one span is
 left it gets a normal 206, otherwise the whole file is sent with 200, as RFC 9110 §14.2
@@ -53,9 +54,9 @@ from typing import Literal
 from starlette.requests import Request
 from starlette.responses import Response
 
-from plyr.storage.base import Storage
-from plyr.web.media.file_response import FileRangeResponse, HeadersOnly
-from plyr.web.media.validators import (
+from plyr.errors import ServiceError
+from plyr.serving.file_response import FileRangeResponse, HeadersOnly
+from plyr.serving.validators import (
     ByteRange,
     content_disposition,
     http_date,
@@ -64,7 +65,7 @@ from plyr.web.media.validators import (
     preconditions,
     strong_etag,
 )
-from plyr.web.shared.errors import ApiError
+from plyr.storage.base import Storage
 
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 REVALIDATE_CACHE = "no-cache"
@@ -84,8 +85,14 @@ def _offload_settings(request: Request) -> tuple[OffloadMode, str]:
     return settings.media_offload, settings.media_offload_prefix
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "not_found", "there is nothing at this address")
+def _read_method(request: Request) -> str:
+    """HEAD, or GET for any other method: Subsonic players ask for bytes with a form POST
+    (credentials in the body), which reads exactly as a GET does."""
+    return "HEAD" if request.method == "HEAD" else "GET"
+
+
+def _not_found() -> ServiceError:
+    return ServiceError(404, "not_found", "there is nothing at this address")
 
 
 async def serve_object(
@@ -102,7 +109,7 @@ async def serve_object(
     `content_type` is sent as is; `download_name` makes it a download
     (`Content-Disposition: attachment`); `immutable` says the key is content-addressed, so
     the answer may be cached for a year and the key itself is the ETag.
-    Raises `ApiError(404)` when the object does not exist.
+    Raises `ServiceError(404)` when the object does not exist.
     """
     path_for = getattr(storage, "path_for", None)
     if path_for is None:
@@ -125,7 +132,7 @@ async def serve_object(
     if mode != "none":
         return _offload(path, key, mode, prefix, common, immutable=immutable)
 
-    method = request.method
+    method = _read_method(request)
     fd: int | None = None
     try:
         if method == "GET":
@@ -157,6 +164,7 @@ def _file_response(
     immutable: bool,
 ) -> Response:
     """Evaluate preconditions and Range; hand the fd to the response or close it."""
+    method = _read_method(request)
     size = info.st_size
     modified = int(info.st_mtime)
     etag = strong_etag(key, size) if immutable else f'"{size:x}-{info.st_mtime_ns:x}"'
@@ -172,7 +180,7 @@ def _file_response(
         headers.get("if-modified-since"),
         etag,
         modified,
-        request.method,
+        method,
     )
     if status is not None:
         if fd is not None:
@@ -182,7 +190,7 @@ def _file_response(
 
     ranges: Sequence[ByteRange] | None = None
     range_header = headers.get("range")
-    if range_header is not None and request.method == "GET":
+    if range_header is not None and method == "GET":
         if_range = headers.get("if-range")
         if if_range is None or if_range_holds(if_range, etag, modified):
             ranges = parse_range(range_header, size)
@@ -257,7 +265,7 @@ async def _redirect(
     request: Request, storage: Storage, key: str, *, content_type: str, immutable: bool
 ) -> Response:
     """S3 and friends: send the browser to the object's own URL (GET), or describe it (HEAD)."""
-    if request.method == "HEAD":
+    if _read_method(request) == "HEAD":
         try:
             info = await storage.stat(key)
         except ValueError:
@@ -287,7 +295,9 @@ async def _redirect(
         max_age = min(lifetime // REDIRECT_CACHE_FRACTION, REDIRECT_CACHE_MAX_SECONDS)
         cache = f"private, max-age={max_age}"
     return HeadersOnly(
-        307,
+        # A form POST (a Subsonic player's) is sent on with 303: the client follows with a
+        # GET and keeps its body, credentials included, to itself. 307 would re-post it.
+        307 if request.method == "GET" else 303,
         [
             (b"location", url.encode("latin-1")),
             (b"cache-control", cache.encode()),
