@@ -25,7 +25,7 @@ services as the web. `web/app.py` includes `router`; nothing here imports `plyr.
   envelopes), `transcoding` (when `stream` transcodes, the transcodes and their slots),
   `covers` (which picture an id names; sizes).
 
-What is built, what is next and the decisions taken: docs/subsonic-status.md.
+What is built, the decisions taken and the known limits: docs/subsonic.md.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Subsonic server and client shares:
 
 The envelope adds `status`, `version` and OpenSubsonic's `type`, `serverVersion` and
 `openSubsonic` (attributes of the XML root too, as OpenSubsonic's own XML examples do: the
-plain 1.16.1 XSD has no place for them, see docs/subsonic-status.md). `f=jsonp` is refused
+plain 1.16.1 XSD has no place for them, see docs/subsonic.md). `f=jsonp` is refused
 (with a JSON error): browser clients read `f=json` across origins with CORS instead.
 """
 

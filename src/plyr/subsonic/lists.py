@@ -2,7 +2,7 @@
 getTopSongs, getSimilarSongs2, over `plyr.tracks.library_lists` and `song_lists`.
 
 Albums include singles (a song in no album, `si-`). plyr has no ratings, no release years
-and no genres of its own, so (docs/subsonic-status.md says why):
+and no genres of its own, so (docs/subsonic.md says why):
 
 - `highest` is the most liked (everyone's likes of the album's songs);
 - `frequent` the most played (everyone's counted plays), `recent` the caller's own latest
