@@ -42,13 +42,12 @@ def _shares_package_fixtures(package: Path) -> bool:
     return conftest.is_file() and 'scope="package"' in conftest.read_text()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the marks into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`--dist loadgroup`, as scripts/test runs), keep what shares an
     expensive fixture on one worker: a package whose conftest has package-scoped fixtures
     (a live plyr, signed-in users) goes whole to one worker, any other module whole to
     one worker (module-scoped fixtures). Without xdist the marks change nothing."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
     shared: dict[Path, bool] = {}
     for item in items:
         path = Path(str(item.fspath)).resolve()
