@@ -142,7 +142,7 @@ async def test_tracks_of_another_client_are_indexed_and_play(
     assert from_blob.gain_db is not None
     assert await plays(plyr, from_blob.id) == mp3  # the blob, byte for byte
     assert from_blob.image_key is not None  # the artwork from the imageBlob
-    async with httpx.AsyncClient(base_url=plyr.url) as http:
+    async with httpx.AsyncClient(base_url=plyr.url, timeout=30) as http:
         artwork = await http.get(f"/images/{from_blob.id}")
         assert artwork.status_code == 200
         assert artwork.headers["content-type"] == "image/jpeg"
@@ -221,7 +221,7 @@ async def test_edits_follow_and_refetch_only_a_changed_source(
         return await plyr.runtime.storage.stat(refetched.original_key) is None
 
     await eventually(files_gone)
-    async with httpx.AsyncClient(base_url=plyr.url) as http:
+    async with httpx.AsyncClient(base_url=plyr.url, timeout=30) as http:
         assert (await http.get(f"/audio/{refetched.id}")).status_code == 404
 
 
@@ -272,7 +272,7 @@ async def test_bad_audio_is_unplayable_with_a_reason_and_ingest_goes_on(
     assert await track_row(plyr, carol.did, silent_rkey) is None
     assert await track_row(plyr, carol.did, invalid_rkey) is None
 
-    async with httpx.AsyncClient(base_url=plyr.url) as http:
+    async with httpx.AsyncClient(base_url=plyr.url, timeout=30) as http:
         audio_answer = await http.get(f"/audio/{words.id}")
         assert audio_answer.status_code == 409
         # Its page is there, saying why instead of offering a player.
@@ -315,7 +315,7 @@ async def test_a_source_that_is_down_is_retried_then_given_up(
     row = await track_row(plyr, carol.did, late_rkey)
     assert row is not None
     assert row.audio_state == "pending"
-    async with httpx.AsyncClient(base_url=plyr.url) as http:
+    async with httpx.AsyncClient(base_url=plyr.url, timeout=30) as http:
         page = await http.get(f"/tracks/{row.id}")
     assert page.status_code == 200
     assert audio_notice(page.text) == PENDING_MESSAGE
