@@ -15,6 +15,7 @@ from plyr.atproto.identity import IdentityResolver
 from plyr.atproto.lexicon import LexiconRegistry, load_lexicons
 from plyr.atproto.netguard import guarded_client
 from plyr.config import Settings
+from plyr.db import changes
 from plyr.db.engine import create_engine, create_sessionmaker
 from plyr.storage import Storage, create_storage
 
@@ -35,6 +36,9 @@ class Runtime:
             echo=settings.database_echo,
             pool_size=settings.database_pool_size,
         )
+        # Commits that change what listeners see: told to this process's page cache and,
+        # through a file in the data folder, to the other processes on the machine.
+        changes.watch(engine, changes.signal_path(settings.data_dir))
         return cls(
             settings=settings,
             engine=engine,

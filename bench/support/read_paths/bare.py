@@ -50,9 +50,13 @@ def bare_queries(engine: AsyncEngine, inputs: Inputs) -> dict[str, Callable[[int
                 )
             ).all()
 
-    async def top(i: int) -> Any:
-        # Plays per track in the window, then the tracks (plyr.listening.top's shape).
-        since = datetime.now(UTC) - timedelta(days=7)
+    def top(days: int) -> Callable[[int], Awaitable[Any]]:
+        return lambda i: top_tracks(days)
+
+    async def top_tracks(days: int) -> Any:
+        # Plays per track in the window, then the tracks (plyr.listening.top's shape before
+        # the rollup of issue 19: what the window costs read from the plays themselves).
+        since = datetime.now(UTC) - timedelta(days=days)
         grouped = (Play.track_id + literal_column("0")).label("track_id")  # as top.py groups
         counts = (
             select(grouped, func.count().label("plays"))
@@ -68,9 +72,12 @@ def bare_queries(engine: AsyncEngine, inputs: Inputs) -> dict[str, Callable[[int
             .limit(20)
         )
 
-    async def search(i: int) -> Any:
+    def search(queries: list[str]) -> Callable[[int], Awaitable[Any]]:
+        return lambda i: substring(queries[i])
+
+    async def substring(query: str) -> Any:
         # Plain substring match on titles and artist names: what a search index replaces.
-        pattern = f"%{inputs.queries[i]}%"
+        pattern = f"%{query}%"
         return await run(
             select(Track.id, Track.title, Track.artist_name)
             .where(
@@ -80,4 +87,16 @@ def bare_queries(engine: AsyncEngine, inputs: Inputs) -> dict[str, Callable[[int
             .limit(20)
         )
 
-    return {"home": home, "track": track, "artist": artist, "top": top, "search": search}
+    return {
+        "home": home,
+        "track": track,
+        "artist": artist,
+        "home-uncached": home,
+        "track-uncached": track,
+        "artist-uncached": artist,
+        "top": top(7),
+        "top-day": top(1),
+        "top-month": top(30),
+        "search": search(inputs.queries),
+        "typing": search(inputs.typed),
+    }

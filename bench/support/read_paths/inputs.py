@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +18,8 @@ class Inputs:
     track_ids: list[int]
     handles: list[str]
     queries: list[str]
+    # What the Cmd+K dialog asks while a query is typed: every prefix, one letter more each
+    typed: list[str] = field(default_factory=list)
 
 
 def typo(rng: random.Random, word: str) -> str:
@@ -85,8 +87,20 @@ async def gather_inputs(engine: AsyncEngine, count: int, seed: int) -> Inputs:
     rng.shuffle(handles)
     titles = [row.title for row in rng.sample(rows, min(len(rows), 5000))]
     names = [row.display_name or row.handle.split(".")[0] for row in artists]
+    queries = search_queries(rng, titles, names, count)
     return Inputs(
         track_ids=rng.choices(ids, weights, k=count),
         handles=handles,
-        queries=search_queries(rng, titles, names, count),
+        queries=queries,
+        typed=typed_prefixes(queries, count),
     )
+
+
+def typed_prefixes(queries: list[str], count: int) -> list[str]:
+    """`count` keystrokes: "n", "ni", "nig", … of each query in turn (spaces not alone)."""
+    typed: list[str] = []
+    for query in queries:
+        typed.extend(query[:end] for end in range(1, len(query) + 1) if query[:end].strip())
+        if len(typed) >= count:
+            break
+    return typed[:count]

@@ -21,6 +21,8 @@ class PathResult:
     statements: float = 0.0
     errors: int = 0
     skipped: str | None = None
+    cache_hits: int = 0  # measured requests the page cache answered (pages.served)
+    rps: tuple[float, str] | None = None  # the pages' own: home without the cache
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from plyr.db.models import Play, Track
 from plyr.errors import ServiceError
-from plyr.listening import scrobble
+from plyr.listening import scrobble, windows
 from plyr.runtime import Runtime
 from plyr.tracks.catalogue import get_track
 
@@ -106,4 +106,8 @@ async def count_play(
         except IntegrityError as exc:
             await db.rollback()
             raise ServiceError(409, "already_counted", "this listen was already counted") from exc
-        return int(await db.scalar(select(Track.play_count).where(Track.id == track.id)) or 0)
+        count = int(await db.scalar(select(Track.play_count).where(Track.id == track.id)) or 0)
+    # Plays that aged out of the top-tracks windows leave their counts (its own transaction:
+    # on PostgreSQL it waits for transactions writing plays, this one included).
+    await windows.advance_if_due(runtime)
+    return count

@@ -1,8 +1,10 @@
 """Top tracks by plays in a time window, and the tracks liked most recently.
 
-`top_tracks` for a window counts rows of the plays table with `created_at` in the window:
-with an index on `plays (created_at, track_id)` that is one index-only range scan, then a
-join to the (few) tracks that were played. "all" uses the tracks' own `play_count`.
+`top_tracks` for a window reads the plays per track kept for the day, week and month as
+plays are counted (`plyr.listening.windows`: most played first, corrected to the exact
+window), and counts rows of the plays table in the window only when those are not there
+(an index-only range scan of `plays (created_at, track_id)`, then a join to the tracks that
+were played). "all" uses the tracks' own `play_count`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy import ColumnElement, and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from plyr.cache import on_catalogue_change, single_flight
 from plyr.db.models import Like, Play, PublishState, Track, utcnow
 from plyr.db.visibility import track_listed
+from plyr.listening import windows
 from plyr.runtime import Runtime
 
 Window = Literal["day", "week", "month", "all"]
@@ -55,7 +58,12 @@ async def top_tracks(
                 .limit(limit)
             )
         else:
-            since = (now or utcnow()) - timedelta(days=days)
+            now = now or utcnow()
+            kept = await windows.ranked(db, window, now, limit, _kept_published(runtime))
+            if kept is not None:
+                db.expunge_all()
+                return [RankedTrack(track, plays) for track, plays in kept]
+            since = now - timedelta(days=days)
             # `track_id + 0`: grouping by an expression keeps SQLite on the (created_at,
             # track_id) range instead of walking every play by track_id (bench/read_paths.py).
             grouped = (Play.track_id + literal_column("0")).label("track_id")
@@ -75,6 +83,16 @@ async def top_tracks(
         rows = (await db.execute(query)).all()
         db.expunge_all()
     return [RankedTrack(track, int(plays)) for track, plays in rows]
+
+
+def _kept_published(runtime: Runtime) -> ColumnElement[bool]:
+    """`published` for reading the kept counts. On SQLite through `coalesce`: on the bare
+    column its planner walks every published track by the publish_state index; off it, it
+    walks the counts, most plays first (PostgreSQL's statistics pick that by themselves)."""
+    if runtime.engine.dialect.name != "sqlite":
+        return and_(Track.publish_state == PublishState.published, track_listed())
+    state = func.coalesce(Track.publish_state, "")
+    return and_(state == PublishState.published, track_listed())
 
 
 _cache: weakref.WeakKeyDictionary[

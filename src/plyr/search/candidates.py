@@ -1,175 +1,102 @@
-"""Finding candidates: the ids a query may match, per kind, from the database's own index.
+"""Finding candidates: a bounded set of rows a query may match, per kind, in one statement.
 
-Two backends with one shape — `async (session, kind, query) -> list[id]` — chosen by the
-engine's dialect. They only have to find a superset of what `scoring.score` keeps, capped
-at `CANDIDATES` per kind; ranking happens afterwards, in Python, the same for both.
+Two backends with one shape — `async (session, kind, query, want) -> rows` — chosen by the
+engine's dialect (`sqlite_candidates.py`, `postgres_candidates.py`; `service.finder_for`).
+Each picks at most `strong_count(want)` rows that contain the query, ranked *in SQL* by the
+match band `band_sql` gives (exact > prefix > word prefix > substring, the secondary field
+weighted as in `scoring`), then popularity and age; then, only when fewer than `want` of
+those beat any typo (a band above `FUZZY_CEILING`), up to `fuzzy_count(want)` typo
+candidates, most alike first; and returns, in the same statement, what a hit needs of the
+picked rows that listeners may meet (`loading.display_statement`). `scoring.score` then
+ranks those few rows, in Python, the same way for both backends (`service.py`), so the
+bands in SQL only choose which rows get there.
 
-- SQLite (FTS5, `tokenize='trigram'`): a phrase query finds substrings (3+ characters);
-  for typos an OR of the query's trigrams finds rows sharing any, best bm25 first.
-- PostgreSQL (pg_trgm): `q <% lower(col)` (word similarity, never below similarity) and
-  `lower(col) LIKE '%q%'`, both answered by the GIN `gin_trgm_ops` indexes of migration
-  0008; the threshold is set to `scoring.MIN_SIMILARITY` for the transaction.
-- Queries under 3 characters have no trigram to look up: a plain LIKE on the tables, most
-  popular first (a bounded scan).
+The rows looked at are bounded too, so a query costs the same at any catalogue size:
 
-User text is plain text everywhere: a bound parameter, quoted as one FTS5 phrase, and with
-LIKE's `%`, `_` and `\\` escaped; control characters are spaces (`scoring.normalise`).
+- a query of 3+ characters reads at most DIRECT matches from the trigram index (FTS5 /
+  pg_trgm), the newest first on SQLite; when there are that many, tracks also look through
+  the POPULAR most played tracks, so the most played matches of a common word are among
+  the candidates;
+- a query under 3 characters has no trigram to look up: the NEWEST rows are looked
+  through (and the POPULAR most played tracks), substring matches only, as before.
+
+When a query has fewer matches than DIRECT, every one of them is ranked: that is always
+the case for the tests' catalogues, and for most queries of a large one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Literal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal
 
-from sqlalchemy import text
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.search.scoring import MIN_SIMILARITY, normalise, query_trigrams
+from plyr.search.scoring import BAND, Match
 
 Kind = Literal["tracks", "artists", "albums", "playlists", "tags"]
 KINDS: tuple[Kind, ...] = ("tracks", "artists", "albums", "playlists", "tags")
 
-# Rows looked at per kind and query: enough for any page of results, small enough that
-# scoring them costs nothing next to the query.
-CANDIDATES = 200
+DIRECT = 500
+POPULAR = 500
+NEWEST = 500
+# A typo scores at most BAND[fuzzy] (0.6 times a similarity of at most 1): rows ranked
+# above it in SQL make typo candidates unnecessary.
+FUZZY_CEILING = BAND[Match.fuzzy]
+# What a track's artist name counts for next to its title (`service.SECONDARY_WEIGHT`).
+SECONDARY = 0.8
+# Characters that start a word when they precede the query (scoring: any non-alphanumeric
+# character does; these are the common ones, enough to choose candidates).
+WORD_STARTS = (" ", "-", "(", "/", ".", '"', "'")
 
-CandidateFinder = Callable[[AsyncSession, Kind, str], Awaitable[list[int | str]]]
-
-
-def like_pattern(query: str) -> str:
-    """`%query%` with LIKE's wildcards taken literally (ESCAPE '\\')."""
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def prefix_pattern(query: str) -> str:
-    return like_pattern(query)[1:]
-
-
-# What each kind searches: the table, its key, the searched columns, the literal condition
-# for rows that may be found, and the popularity expression that orders short queries.
-_SOURCES: dict[Kind, tuple[str, str, tuple[str, ...], str, str]] = {
-    "tracks": ("tracks", "id", ("title", "artist_name"), "atproto_uri IS NOT NULL", "play_count"),
-    "artists": ("artists", "did", ("handle", "display_name"), "1 = 1", "created_at"),
-    "albums": ("lists", "id", ("name",), "list_type = 'album'", "created_at"),
-    "playlists": ("lists", "id", ("name",), "list_type = 'playlist'", "created_at"),
-    "tags": ("tags", "id", ("name",), "1 = 1", "id"),
-}
+# The rows of a kind's hits (`loading.display_statement`), for a query and a page size.
+CandidateFinder = Callable[[AsyncSession, Kind, str, int], Awaitable[Sequence[Row[Any]]]]
 
 
-async def short_query(session: AsyncSession, kind: Kind, query: str) -> list[int | str]:
-    """Under 3 characters: substring LIKE, prefix matches first, then the most popular."""
-    table, key, columns, condition, popularity = _SOURCES[kind]
-    q = normalise(query)
-    matches = " OR ".join(f"lower({c}) LIKE :like ESCAPE '\\'" for c in columns)
-    prefixes = " OR ".join(f"lower({c}) LIKE :prefix ESCAPE '\\'" for c in columns)
-    sql = (
-        f"SELECT {key} FROM {table} WHERE {condition} AND ({matches}) "
-        f"ORDER BY CASE WHEN {prefixes} THEN 0 ELSE 1 END, {popularity} DESC "
-        f"LIMIT {CANDIDATES}"
+def strong_count(want: int) -> int:
+    """Substring candidates ranked per kind: the page asked for and some to spare (the
+    bands in SQL only approximate Python's for non-ASCII text and rare separators)."""
+    return want + 6
+
+
+def fuzzy_count(want: int) -> int:
+    """Typo candidates: twice the page (the databases' likeness only approximates
+    `scoring`'s)."""
+    return 2 * want + 4
+
+
+def escape_like(value: str) -> str:
+    """`value` with LIKE's wildcards taken literally (ESCAPE '\\')."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def band_parameters(query: str) -> dict[str, str]:
+    """The bound parameters `band_sql` and `matches_sql` use, for a normalised query."""
+    escaped = escape_like(query)
+    params = {"q": query, "like": f"%{escaped}%", "prefix": f"{escaped}%"}
+    for i, start in enumerate(WORD_STARTS):
+        params[f"word{i}"] = f"%{escape_like(start)}{escaped}%"
+    return params
+
+
+def band_sql(column: str, weight: float = 1.0) -> str:
+    """SQL for the band of a lowercased text column, times `weight` (0 for no substring):
+    the same bands as `scoring.score`, ASCII case folding only."""
+
+    def band(match: Match) -> str:
+        return f"{BAND[match] * weight:.4f}"
+
+    words = " OR ".join(f"{column} LIKE :word{i} ESCAPE '\\'" for i in range(len(WORD_STARTS)))
+    # Most rows looked at hold the query in one column only: one LIKE settles the other.
+    return (
+        f"CASE WHEN {column} LIKE :like ESCAPE '\\' THEN CASE "
+        f"WHEN {column} = :q THEN {band(Match.exact)} "
+        f"WHEN {column} LIKE :prefix ESCAPE '\\' THEN {band(Match.prefix)} "
+        f"WHEN {words} THEN {band(Match.word_prefix)} "
+        f"ELSE {band(Match.substring)} END ELSE 0 END"
     )
-    rows = await session.execute(text(sql), {"like": like_pattern(q), "prefix": prefix_pattern(q)})
-    return [row[0] for row in rows]
 
 
-# --- SQLite ----------------------------------------------------------------------------
-
-# kind → (FTS table, how its rows name the source row, extra condition on the FTS row)
-_FTS: dict[Kind, tuple[str, str, str]] = {
-    "tracks": ("search_tracks", "rowid", ""),
-    "artists": ("search_artists", "did", ""),
-    "albums": ("search_lists", "rowid", "AND list_type = 'album'"),
-    "playlists": ("search_lists", "rowid", "AND list_type = 'playlist'"),
-    "tags": ("search_tags", "rowid", ""),
-}
-
-
-def _fts_phrase(value: str) -> str:
-    """User text as one FTS5 string (a phrase): inside double quotes with each `"` doubled,
-    no character is query syntax (`*`, `^`, `:`, `-`, NEAR, AND/OR/NOT, brackets). `value`
-    is normalised, so it holds no NUL, which would end the string early."""
-    return '"' + value.replace('"', '""') + '"'
-
-
-async def sqlite_candidates(session: AsyncSession, kind: Kind, query: str) -> list[int | str]:
-    q = normalise(query)
-    if len(q) < 3:
-        return await short_query(session, kind, q)
-    table, key, condition = _FTS[kind]
-    found: dict[int | str, None] = {}
-    # Substrings: the trigram phrase query (exact and prefix matches are substrings too).
-    rows = await session.execute(
-        text(
-            f"SELECT {key} FROM {table} WHERE {table} MATCH :phrase {condition} "
-            f"ORDER BY rank LIMIT {CANDIDATES}"
-        ),
-        {"phrase": _fts_phrase(q)},
-    )
-    found.update((row[0], None) for row in rows)
-    grams = query_trigrams(q)
-    if len(found) < CANDIDATES and grams:
-        # Typos: rows sharing any of the query's trigrams, those sharing the most first.
-        rows = await session.execute(
-            text(
-                f"SELECT {key} FROM {table} WHERE {table} MATCH :any {condition} "
-                f"ORDER BY rank LIMIT {CANDIDATES}"
-            ),
-            {"any": " OR ".join(_fts_phrase(g) for g in grams)},
-        )
-        for row in rows:
-            if len(found) >= CANDIDATES:
-                break
-            found.setdefault(row[0], None)
-    return list(found)
-
-
-# --- PostgreSQL --------------------------------------------------------------------------
-
-
-async def postgres_candidates(session: AsyncSession, kind: Kind, query: str) -> list[int | str]:
-    q = normalise(query)
-    if len(q) < 3:
-        return await short_query(session, kind, q)
-    table, key, columns, condition, _popularity = _SOURCES[kind]
-    if table == "lists":
-        # Word for word the partial index's condition, plus the kind (both literals).
-        condition = f"list_type IN ('album', 'playlist') AND {condition}"
-    # The thresholds of `%` and `<%` for this transaction: the floor scoring uses.
-    threshold = str(MIN_SIMILARITY)
-    await session.execute(
-        text(
-            "SELECT set_config('pg_trgm.similarity_threshold', :t, true),"
-            " set_config('pg_trgm.word_similarity_threshold', :t, true),"
-            # The planner prices pg_trgm's operators as cheap and its estimates of how many
-            # rows match are guesses, so it picks a sequential scan that computes word
-            # similarity for every row; the GIN indexes are the right plan at any size.
-            " set_config('enable_seqscan', 'off', true)"
-        ),
-        {"t": threshold},
-    )
-    # `<%` (word similarity) covers `%` (similarity is never higher); LIKE covers parts of
-    # words. No LIMIT in the matching step: with one, the planner bets on a sequential scan
-    # finding 200 rows early; materialised, it scans the GIN indexes (BitmapOr) instead.
-    matches = " OR ".join(
-        f"CAST(:q AS text) <% lower({c}) OR lower({c}) LIKE :like ESCAPE '\\'" for c in columns
-    )
-    substring = " OR ".join(f"lower({c}) LIKE :like ESCAPE '\\'" for c in columns)
-    closeness = ", ".join(f"word_similarity(CAST(:q AS text), lower({c}))" for c in columns)
-    selected = ", ".join(columns)
-    sql = (
-        f"WITH matched AS MATERIALIZED (SELECT {key}, {selected} FROM {table} "
-        f"WHERE {condition} AND ({matches})) "
-        f"SELECT {key} FROM matched "
-        f"ORDER BY CASE WHEN {substring} THEN 0 ELSE 1 END, "
-        f"coalesce(greatest({closeness}), 0) DESC LIMIT {CANDIDATES}"
-    )
-    rows = await session.execute(text(sql), {"q": q, "like": like_pattern(q)})
-    return [row[0] for row in rows]
-
-
-def finder_for(dialect: str) -> CandidateFinder:
-    if dialect == "sqlite":
-        return sqlite_candidates
-    if dialect == "postgresql":
-        return postgres_candidates
-    raise ValueError(f"search does not support the {dialect!r} database")
+def matches_sql(columns: tuple[str, ...]) -> str:
+    """Any of the lowercased columns contains the query."""
+    return " OR ".join(f"{column} LIKE :like ESCAPE '\\'" for column in columns)

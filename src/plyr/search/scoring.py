@@ -16,8 +16,10 @@ longer text the best window of whole words counts (like pg_trgm's word_similarit
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 # Below this trigram similarity a text is no match at all. PostgreSQL's
 # pg_trgm.similarity_threshold and word_similarity_threshold are set to the same value for
@@ -74,18 +76,28 @@ def trigrams(text: str) -> set[str]:
     """pg_trgm's trigram set of a text (`show_trgm`)."""
     found: set[str] = set()
     for word in words(text):
-        padded = f"  {word} "
-        found.update(padded[i : i + 3] for i in range(len(padded) - 2))
+        found |= _word_trigrams(word)
     return found
 
 
-def similarity(a: str, b: str) -> float:
-    """pg_trgm's `similarity(a, b)`: shared trigrams over all trigrams."""
-    ta, tb = trigrams(a), trigrams(b)
+@lru_cache(maxsize=8192)
+def _word_trigrams(word: str) -> frozenset[str]:
+    """One (lowercase) word's trigrams, padded as pg_trgm pads them: a text's trigrams are
+    its words' together (none spans two words). Kept: scoring meets the same words often."""
+    padded = f"  {word} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
+
+
+def _similarity(ta: Set[str], tb: Set[str]) -> float:
     if not ta or not tb:
         return 0.0
     shared = len(ta & tb)
     return shared / (len(ta) + len(tb) - shared)
+
+
+def similarity(a: str, b: str) -> float:
+    """pg_trgm's `similarity(a, b)`: shared trigrams over all trigrams."""
+    return _similarity(trigrams(a), trigrams(b))
 
 
 def word_similarity(query: str, text: str) -> float:
@@ -96,18 +108,53 @@ def word_similarity(query: str, text: str) -> float:
     if not query_words or not text_words:
         return 0.0
     size = min(len(query_words), len(text_words))
+    wanted = trigrams(query)
+    each = [_word_trigrams(word) for word in text_words]
     best = 0.0
     for start in range(len(text_words) - size + 1):
-        best = max(best, similarity(query, " ".join(text_words[start : start + size])))
+        window = each[start] if size == 1 else frozenset().union(*each[start : start + size])
+        best = max(best, _similarity(wanted, window))
     return best
+
+
+@lru_cache(maxsize=8192)
+def _normalised(text: str) -> str:
+    return normalise(text)
+
+
+@lru_cache(maxsize=1024)
+def _query_shape(query: str) -> tuple[int, frozenset[str]]:
+    """A (normalised) query's word count and trigrams: the same for every text scored."""
+    return len(words(query)), frozenset(trigrams(query))
+
+
+def _fuzzy(q: str, t: str) -> float:
+    """`max(similarity(q, t), word_similarity(q, t))`, each text's trigrams made once."""
+    size, wanted = _query_shape(q)
+    each = [_word_trigrams(word) for word in words(t)]
+    if not size or not each:
+        return 0.0
+    whole = _similarity(wanted, frozenset().union(*each))
+    size = min(size, len(each))
+    windows = (
+        each
+        if size == 1
+        else [frozenset().union(*each[i : i + size]) for i in range(len(each) - size + 1)]
+    )
+    return max(whole, *(_similarity(wanted, window) for window in windows))
 
 
 def score(query: str, text: str | None) -> Score | None:
     """How well `text` matches `query` (both in any case), or None for no match."""
+    return _score(query, text, fuzzy=True)
+
+
+def _score(query: str, text: str | None, *, fuzzy: bool) -> Score | None:
+    """`score`; without `fuzzy`, None where only a typo match could be found."""
     if not text:
         return None
-    q = normalise(query)
-    t = normalise(text)
+    q = _normalised(query)
+    t = _normalised(text)
     if not q or not t:
         return None
     if t == q:
@@ -122,17 +169,22 @@ def score(query: str, text: str | None) -> Score | None:
                 return Score(BAND[Match.word_prefix], Match.word_prefix)
             position = t.find(q, position + 1)
         return Score(BAND[Match.substring], Match.substring)
-    fuzzy = max(similarity(q, t), word_similarity(q, t))
-    if fuzzy < MIN_SIMILARITY:
+    if not fuzzy:
         return None
-    return Score(round(BAND[Match.fuzzy] * fuzzy, 4), Match.fuzzy)
+    alike = _fuzzy(q, t)
+    if alike < MIN_SIMILARITY:
+        return None
+    return Score(round(BAND[Match.fuzzy] * alike, 4), Match.fuzzy)
 
 
 def best(query: str, *fields: tuple[str | None, float]) -> Score | None:
     """The best score over several fields, each with a weight (the main field has 1.0)."""
     found: Score | None = None
     for text, weight in fields:
-        result = score(query, text)
+        # A typo scores at most BAND[fuzzy] times the weight: not worth computing when
+        # that could not beat what another field already has.
+        fuzzy = found is None or found.value < BAND[Match.fuzzy] * weight
+        result = _score(query, text, fuzzy=fuzzy)
         if result is None:
             continue
         weighted = Score(round(result.value * weight, 4), result.match)

@@ -1,32 +1,44 @@
 """`search(runtime, query)`: tracks, artists, albums, playlists and tags, grouped and ranked.
 
-The database finds candidates (`candidates.py`, one backend per dialect); the rows are
-loaded and scored here, the same way for both backends (`scoring.py`), and each group is
-ordered by score, then popularity (plays), then the newest first. What listeners may not
-meet (a taken-down track, a hidden account's artist, lists and tracks) is left out when the
-rows are loaded (`plyr.db.visibility`), so the candidates and the ranking stay as they are;
-so are tracks the artist labelled `sexual` or `porn` (`plyr.tracks.labels`), unless the
-searcher opted in or made them (`Audience`).
+The database finds a few candidates per kind, already ranked roughly in SQL (`candidates.py`,
+one backend per dialect); the rows are loaded and scored here, the same way for both
+backends (`loading.py`, `scoring.py`), and each group is ordered by score, then popularity
+(plays), then the newest first. What listeners may not meet (a taken-down track, a hidden
+account's artist, lists and tracks) is left out when the rows are loaded
+(`plyr.db.visibility`); so are tracks the artist labelled `sexual` or `porn`
+(`plyr.tracks.labels`), unless the searcher opted in or made them (`Audience`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
-from typing import Any
-from urllib.parse import quote
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from plyr.db.models import Artist, ListItem, ListType, MusicList, Tag, Track, TrackTag
-from plyr.db.visibility import track_listed
 from plyr.runtime import Runtime
-from plyr.search.candidates import KINDS, Kind, finder_for
-from plyr.search.scoring import Score, best, normalise, plain_text
-from plyr.tracks.labels import hidden_from_feeds
+from plyr.search import loading
+from plyr.search.candidates import KINDS, CandidateFinder, Kind
+from plyr.search.hits import SIGNED_OUT, Audience, SearchHit, rank
+from plyr.search.loading import SECONDARY_WEIGHT
+from plyr.search.postgres_candidates import postgres_candidates
+from plyr.search.scoring import normalise, plain_text
+from plyr.search.sqlite_candidates import sqlite_candidates
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "MAX_QUERY",
+    "MAX_QUERY_TEXT",
+    "SECONDARY_WEIGHT",
+    "SIGNED_OUT",
+    "Audience",
+    "SearchHit",
+    "SearchResults",
+    "clean_query",
+    "parse_types",
+    "query_text",
+    "search",
+]
 
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 50
@@ -35,38 +47,6 @@ MAX_LIMIT = 50
 # of what is left, the first MAX_QUERY characters once normalised are searched for.
 MAX_QUERY_TEXT = 10_240
 MAX_QUERY = 100
-# A match in a secondary field (a track's artist name) counts for less than the title.
-SECONDARY_WEIGHT = 0.8
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    kind: str  # track | artist | album | playlist | tag
-    id: str
-    title: str
-    subtitle: str | None
-    url: str
-    image_url: str | None
-    score: float  # 0..1, see plyr.search.scoring
-    match: str  # exact | prefix | word_prefix | substring | fuzzy
-    popularity: int  # plays (tracks, an artist's or a list's tracks); tracks for a tag
-    created_at: datetime | None = None
-    # Stored keys and URLs of the artwork, for the sensitive-artwork check (not shown).
-    images: tuple[str, ...] = field(default=(), repr=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.kind,
-            "id": self.id,
-            "title": self.title,
-            "subtitle": self.subtitle,
-            "url": self.url,
-            "image_url": self.image_url,
-            "score": self.score,
-            "match": self.match,
-        }
 
 
 @dataclass(slots=True)
@@ -91,16 +71,13 @@ class SearchResults:
         return sum(len(self.group(kind)) for kind in KINDS)
 
 
-@dataclass(frozen=True, slots=True)
-class Audience:
-    """Who searches: their DID (None signed out) and whether they opted in to seeing
-    content-warned tracks in search."""
-
-    did: str | None = None
-    show_warned: bool = False
-
-
-SIGNED_OUT = Audience()
+def finder_for(dialect: str) -> CandidateFinder:
+    """The candidate finder of a database backend."""
+    if dialect == "sqlite":
+        return sqlite_candidates
+    if dialect == "postgresql":
+        return postgres_candidates
+    raise ValueError(f"search does not support the {dialect!r} database")
 
 
 def parse_types(values: Iterable[str] | None) -> tuple[Kind, ...]:
@@ -149,212 +126,15 @@ async def search(
     find = finder_for(runtime.engine.dialect.name)
     async with runtime.sessions() as session:
         for kind in kinds:
-            ids = await find(session, kind, q)
-            if not ids:
+            rows = await find(session, kind, q, limit)
+            if not rows:
                 continue
-            load = partial(_tracks, audience=audience) if kind == "tracks" else _LOADERS[kind]
-            hits = await load(session, ids, q)
-            hits.sort(key=_rank)
+            load = (
+                partial(loading.tracks, audience=audience)
+                if kind == "tracks"
+                else loading.LOADERS[kind]
+            )
+            hits = load(rows, q)
+            hits.sort(key=rank)
             results.group(kind).extend(hits[:limit])
     return results
-
-
-def _rank(hit: SearchHit) -> tuple[float, int, float, str]:
-    newest = (hit.created_at or _EPOCH).timestamp()
-    return (-hit.score, -hit.popularity, -newest, hit.id)
-
-
-# --- loading and scoring candidates -----------------------------------------------------
-
-
-async def _tracks(
-    session: AsyncSession, ids: Sequence[int | str], q: str, audience: Audience = SIGNED_OUT
-) -> list[SearchHit]:
-    rows = await session.scalars(
-        select(Track).where(
-            Track.id.in_([int(i) for i in ids]), Track.atproto_uri.is_not(None), track_listed()
-        )
-    )
-    hits = []
-    for track in rows:
-        if hidden_from_feeds(
-            track.self_labels, track.artist_did, audience.did, opted_in=audience.show_warned
-        ):
-            continue
-        found = best(q, (track.title, 1.0), (track.artist_name, SECONDARY_WEIGHT))
-        if found is None:
-            continue
-        image = f"/images/{track.id}/thumb" if track.thumbnail_key else track.image_url
-        hits.append(
-            _hit(
-                "track",
-                str(track.id),
-                track.title,
-                track.artist_name,
-                f"/tracks/{track.id}",
-                image,
-                found,
-                track.play_count,
-                track.created_at,
-                (track.thumbnail_key, track.image_key, track.image_url),
-            )
-        )
-    return hits
-
-
-async def _artists(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
-    dids = [str(i) for i in ids]
-    artists = list(
-        await session.scalars(
-            select(Artist).where(Artist.did.in_(dids), Artist.hidden_at.is_(None))
-        )
-    )
-    plays: dict[str, int] = {
-        did: int(total)
-        for did, total in await session.execute(
-            select(Track.artist_did, func.coalesce(func.sum(Track.play_count), 0))
-            .where(Track.artist_did.in_(dids), Track.atproto_uri.is_not(None), track_listed())
-            .group_by(Track.artist_did)
-        )
-    }
-    hits = []
-    for artist in artists:
-        found = best(q, (artist.handle, 1.0), (artist.display_name, 1.0))
-        if found is None:
-            continue
-        hits.append(
-            _hit(
-                "artist",
-                artist.did,
-                artist.display_name or artist.handle,
-                f"@{artist.handle}",
-                f"/artists/{quote(artist.handle, safe='')}",
-                artist.avatar_url,
-                found,
-                plays.get(artist.did, 0),
-                artist.created_at,
-                (artist.avatar_url,) if artist.avatar_url else (),
-            )
-        )
-    return hits
-
-
-async def _lists(
-    session: AsyncSession, ids: Sequence[int | str], q: str, list_type: ListType
-) -> list[SearchHit]:
-    list_ids = [int(i) for i in ids]
-    rows = await session.execute(
-        select(MusicList, Artist.handle)
-        .join(Artist, Artist.did == MusicList.did)
-        .where(
-            MusicList.id.in_(list_ids),
-            MusicList.list_type == list_type,
-            Artist.hidden_at.is_(None),
-        )
-    )
-    plays: dict[int, int] = {
-        list_id: int(total)
-        for list_id, total in await session.execute(
-            select(ListItem.list_id, func.coalesce(func.sum(Track.play_count), 0))
-            .join(Track, Track.id == ListItem.track_id)
-            .where(ListItem.list_id.in_(list_ids), Track.atproto_uri.is_not(None), track_listed())
-            .group_by(ListItem.list_id)
-        )
-    }
-    path = "albums" if list_type == ListType.album else "playlists"
-    hits = []
-    for row, handle in rows:
-        found = best(q, (row.name, 1.0))
-        if found is None or not row.name:
-            continue
-        image = f"/lists/{row.id}/cover/thumb" if row.thumbnail_key else None
-        hits.append(
-            _hit(
-                list_type.value,
-                str(row.id),
-                row.name,
-                f"{list_type.value} by @{handle}",
-                f"/{path}/{row.id}",
-                image,
-                found,
-                plays.get(row.id, 0),
-                row.created_at,
-                tuple(key for key in (row.thumbnail_key, row.image_key) if key),
-            )
-        )
-    return hits
-
-
-async def _albums(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
-    return await _lists(session, ids, q, ListType.album)
-
-
-async def _playlists(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
-    return await _lists(session, ids, q, ListType.playlist)
-
-
-async def _tags(session: AsyncSession, ids: Sequence[int | str], q: str) -> list[SearchHit]:
-    rows = await session.execute(
-        select(Tag.id, Tag.name, func.count(Track.id))
-        .join(TrackTag, TrackTag.tag_id == Tag.id)
-        .join(Track, Track.id == TrackTag.track_id)
-        .where(Tag.id.in_([int(i) for i in ids]), Track.atproto_uri.is_not(None), track_listed())
-        .group_by(Tag.id, Tag.name)
-    )
-    hits = []
-    for tag_id, name, count in rows:  # tags without a published track are not shown
-        found = best(q, (name, 1.0))
-        if found is None:
-            continue
-        hits.append(
-            _hit(
-                "tag",
-                str(tag_id),
-                name,
-                f"{count} track{'' if count == 1 else 's'}",
-                f"/tags/{quote(name, safe='')}",
-                None,
-                found,
-                int(count),
-                # Tags have no date; a later id is a newer tag.
-                datetime.fromtimestamp(tag_id, UTC),
-                (),
-            )
-        )
-    return hits
-
-
-def _hit(
-    kind: str,
-    id_: str,
-    title: str,
-    subtitle: str | None,
-    url: str,
-    image_url: str | None,
-    found: Score,
-    popularity: int,
-    created_at: datetime | None,
-    images: tuple[str | None, ...],
-) -> SearchHit:
-    return SearchHit(
-        kind=kind,
-        id=id_,
-        title=title,
-        subtitle=subtitle,
-        url=url,
-        image_url=image_url,
-        score=found.value,
-        match=found.match.value,
-        popularity=popularity,
-        created_at=created_at,
-        images=tuple(image for image in images if image),
-    )
-
-
-_LOADERS = {
-    "tracks": _tracks,
-    "artists": _artists,
-    "albums": _albums,
-    "playlists": _playlists,
-    "tags": _tags,
-}

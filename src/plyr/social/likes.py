@@ -7,14 +7,16 @@ sync jobs (the like, the liked list) are committed together.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from plyr.atproto.tid import next_tid
 from plyr.db.keyset import checked_cursor, cursor_for, older_than
 from plyr.db.models import Artist, Like, ListItem, ListType, MusicList, Preferences, Track, utcnow
-from plyr.db.visibility import account_listed, require_listed, track_listed
+from plyr.db.visibility import account_hidden, require_listed, track_listed
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
 from plyr.social import sync
@@ -99,16 +101,46 @@ async def is_liked(runtime: Runtime, did: str | None, track_ids: list[int]) -> s
         return set(rows.scalars())
 
 
+# Like counts leave out hidden accounts' likes. Counted as all likes (from the index on
+# track_id alone) less the hidden accounts' (found through those few accounts: `+ 0` keeps
+# the planners off the track_id index there), a track with thousands of likes costs no
+# row reads; `NOT IN (hidden)` on each like read every row (14 ms for five popular tracks
+# on SQLite, a bitmap heap scan on PostgreSQL).
+_TRACK_ID_NO_INDEX = Like.track_id + literal_column("0")
+
+
+def like_count_of(track_id: Any) -> ColumnElement[int]:
+    """A track's like count as SQL, for a query that reads it with the track."""
+    everyone = select(func.count()).select_from(Like).where(Like.track_id == track_id)
+    hidden = (
+        select(func.count())
+        .select_from(Like)
+        .where(account_hidden(Like.did), track_id == _TRACK_ID_NO_INDEX)
+    )
+    return everyone.scalar_subquery() - hidden.scalar_subquery()
+
+
 async def like_counts(runtime: Runtime, track_ids: list[int]) -> dict[int, int]:
     if not track_ids:
         return {}
+    everyone = (
+        select(Like.track_id.label("track_id"), func.count().label("likes"))
+        .where(Like.track_id.in_(track_ids))
+        .group_by(Like.track_id)
+        .subquery()
+    )
+    hidden = (
+        select(Like.track_id.label("track_id"), func.count().label("likes"))
+        .where(account_hidden(Like.did), _TRACK_ID_NO_INDEX.in_(track_ids))
+        .group_by(Like.track_id)
+        .subquery()
+    )
+    query = select(
+        everyone.c.track_id, everyone.c.likes - func.coalesce(hidden.c.likes, 0)
+    ).outerjoin(hidden, hidden.c.track_id == everyone.c.track_id)
     async with runtime.sessions() as db:
-        rows = await db.execute(
-            select(Like.track_id, func.count(Like.id))
-            .where(Like.track_id.in_(track_ids), account_listed(Like.did))
-            .group_by(Like.track_id)
-        )
-        return {track_id: count for track_id, count in rows}
+        rows = await db.execute(query)
+        return {track_id: count for track_id, count in rows if count}
 
 
 async def likers(runtime: Runtime, track_id: int, limit: int = 50) -> list[Artist]:

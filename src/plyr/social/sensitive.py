@@ -115,6 +115,12 @@ async def refresh_if_stale(runtime: Runtime) -> None:
         await refresh(runtime)
 
 
+def snapshot_version(runtime: Runtime) -> float:
+    """When this process last loaded what is flagged: a kept rendering of a page is good
+    only with the snapshot it was made with (`web/shared/page_cache`)."""
+    return _snapshot(runtime).loaded_at
+
+
 def refresh_soon(runtime: Runtime) -> None:
     """From synchronous code in the event loop (templates): reload in the background."""
     snapshot = _snapshot(runtime)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, union_all
+from sqlalchemy import Row, Select, bindparam, or_, select, union_all
 
 from plyr.db.keyset import Position, checked_cursor, cursor_for, older_than, parse_cursor
 from plyr.db.models import Artist, PublishState, Track
@@ -91,6 +91,26 @@ async def playable_track(
     audio is not ready is NotPlayable (409, with the reason) to everyone, unless
     `audio_required` is off (the track page, which says why instead of a player)."""
     track, artist = await track_with_artist(runtime, track_id)
+    return check_playable(
+        track,
+        artist,
+        viewer_did,
+        admin=admin,
+        owner_sees=owner_sees,
+        audio_required=audio_required,
+    )
+
+
+def check_playable(
+    track: Track,
+    artist: Artist | None,
+    viewer_did: str | None,
+    *,
+    admin: bool = False,
+    owner_sees: bool = False,
+    audio_required: bool = True,
+) -> Track:
+    """`playable_track`'s rules over a track already loaded with its artist."""
     owner = viewer_did is not None and viewer_did == track.artist_did
     if track.publish_state == PublishState.processing and not owner:
         raise ServiceError(404, "not_found", "there is no such track")
@@ -216,16 +236,44 @@ def published_tracks_query(did: str | None, before: Position | None) -> Select[A
     return query.order_by(Track.created_at.desc(), Track.id.desc())
 
 
+def _published_rows(by_artist: bool, after: bool) -> Select[Any]:
+    """`published_tracks_query` as columns, with its values bound at execution."""
+    query = select(*Track.__table__.c).where(
+        Track.publish_state == PublishState.published, track_listed()
+    )
+    if by_artist:
+        query = query.where(Track.artist_did == bindparam("did"))
+    if after:
+        query = query.where(older_than(Track.created_at, Track.id, (_AT, _LAST_ID)))
+    return query.order_by(Track.created_at.desc(), Track.id.desc()).limit(bindparam("limit"))
+
+
+_AT: Any = bindparam("at", type_=Track.created_at.type)
+_LAST_ID: Any = bindparam("last_id", type_=Track.id.type)
+# Built once: a statement object reused keeps its cache key, and SQLAlchemy its compiled SQL.
+_PUBLISHED_ROWS = {
+    (by_artist, after): _published_rows(by_artist, after)
+    for by_artist in (False, True)
+    for after in (False, True)
+}
+
+
 async def published_tracks_page(
     runtime: Runtime, did: str | None, *, before: str | None, limit: int
-) -> tuple[list[Track], str | None]:
-    """A page of published tracks and the cursor of the next page (None on the last)."""
+) -> tuple[list[Row[Any]], str | None]:
+    """A page of published tracks (rows: a track's columns as attributes, nothing the ORM
+    tracks, for pages that only show them) and the cursor of the next page (None on the
+    last)."""
+    position = parse_track_cursor(before)
+    params: dict[str, Any] = {"limit": limit + 1, "did": did}
+    if position is not None:
+        params["at"], params["last_id"] = position
+    query = _PUBLISHED_ROWS[(did is not None, position is not None)]
     async with runtime.sessions() as db:
-        query = published_tracks_query(did, parse_track_cursor(before)).limit(limit + 1)
-        found = list((await db.execute(query)).scalars())
+        found = list((await db.execute(query, params)).all())
     more = len(found) > limit
     found = found[:limit]
-    return found, (track_cursor(found[-1]) if more and found else None)
+    return found, (cursor_for(found[-1].created_at, found[-1].id) if more and found else None)
 
 
 async def _kept_page(
@@ -303,18 +351,3 @@ async def own_tracks_page(
         return query.order_by(Track.created_at.desc(), Track.id.desc())
 
     return await _kept_page(runtime, query_after, checked_cursor(before), limit)
-
-
-async def published_track_count(runtime: Runtime, did: str) -> int:
-    """How many published tracks of an artist listeners may meet."""
-    async with runtime.sessions() as db:
-        count = await db.scalar(
-            select(func.count())
-            .select_from(Track)
-            .where(
-                Track.artist_did == did,
-                Track.publish_state == PublishState.published,
-                track_listed(),
-            )
-        )
-        return int(count or 0)

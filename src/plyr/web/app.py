@@ -29,6 +29,7 @@ from plyr.web.shared.errors import install_error_handlers
 from plyr.web.shared.head import HeadAsGetMiddleware
 from plyr.web.shared.middleware import RequestIdMiddleware
 from plyr.web.shared.openapi import install_openapi, openapi_metadata
+from plyr.web.shared.page_cache import PageCacheMiddleware
 from plyr.web.shared.security import SecurityHeadersMiddleware
 from plyr.web.shared.templating import STATIC_DIR, templates
 from plyr.xrpc import router as xrpc_router
@@ -90,10 +91,14 @@ def create_app(
     )
     install_openapi(app)  # security schemes and each operation's security
     app.state.settings = settings
+    # Templates are compiled once; in production their files are not looked at again.
+    templates.env.auto_reload = settings.environment != "production"
     app.state.monitoring = Monitoring()  # this app's own metrics registry (GET /metrics)
     install_error_handlers(app)
     # Innermost: HEAD runs as GET without a body where no route takes HEAD itself.
     app.add_middleware(HeadAsGetMiddleware)
+    # Signed-out visitors' home, track and artist pages, kept a few seconds (ETag/304).
+    app.add_middleware(PageCacheMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     if VENDOR_DIR.is_dir():  # htmx from npm (frontend/); without it pages still work

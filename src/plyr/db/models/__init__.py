@@ -6,7 +6,7 @@ every table and relationships named by string resolve. Import models from here.
 
 from plyr.db.models.auth import AuthSession, OAuthRequest, SessionKind, SubsonicPassword
 from plyr.db.models.base import Base, UTCDateTime, utcnow
-from plyr.db.models.listening import NowPlaying, Play, PlayQueue
+from plyr.db.models.listening import NowPlaying, Play, PlayQueue, PlayWindow, TrackWindowPlays
 from plyr.db.models.moderation import (
     FalsePositiveReason,
     FlagStatus,
@@ -69,6 +69,7 @@ __all__ = [
     "OAuthRequest",
     "Play",
     "PlayQueue",
+    "PlayWindow",
     "Preferences",
     "Profile",
     "PublishState",
@@ -83,6 +84,7 @@ __all__ = [
     "Track",
     "TrackFingerprint",
     "TrackTag",
+    "TrackWindowPlays",
     "UTCDateTime",
     "Upload",
     "UploadStatus",

@@ -66,3 +66,32 @@ class NowPlaying(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class PlayWindow(Base):
+    """Where a window's counts in `track_window_plays` start: plays at or after `edge`
+    (one row each for day, week and month; `plyr.listening.windows` moves them on)."""
+
+    __tablename__ = "play_windows"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    edge: Mapped[datetime] = mapped_column()
+
+
+class TrackWindowPlays(Base):
+    """A track's plays at or after each window's edge, kept in step with `plays` by its
+    triggers (migration 0016): top tracks read these instead of counting plays."""
+
+    __tablename__ = "track_window_plays"
+    __table_args__ = (
+        Index("ix_track_window_plays_day", "day"),
+        Index("ix_track_window_plays_week", "week"),
+        Index("ix_track_window_plays_month", "month"),
+    )
+
+    track_id: Mapped[int] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    day: Mapped[int] = mapped_column(Integer, default=0)
+    week: Mapped[int] = mapped_column(Integer, default=0)
+    month: Mapped[int] = mapped_column(Integer, default=0)

@@ -25,7 +25,11 @@ from plyr.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
+# Routing tries routes in order (a few microseconds each): the most visited pages first.
 for module in (
+    home,
+    tracks,
+    artists,
     signin,
     lexicons,
     developers,
@@ -40,8 +44,5 @@ for module in (
     lists,
     library,
     upload,
-    tracks,
-    artists,
-    home,
 ):
     router.include_router(module.router)

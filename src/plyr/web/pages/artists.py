@@ -3,37 +3,26 @@ older ones), albums, playlists and, when the artist shows them, their likes."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from plyr.artists import find_artist
-from plyr.db.models import Artist, ListType
-from plyr.runtime import Runtime
-from plyr.social import likes, lists, profiles
-from plyr.tracks.catalogue import listed_artist, published_track_count, published_tracks_page
+from plyr.social import likes
+from plyr.tracks.browsing import artist_page_read
+from plyr.tracks.catalogue import published_tracks_page
 from plyr.web.pages.common import row_extras
 from plyr.web.shared.caller import OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.operators import viewer_of
+from plyr.web.shared.page_cache import SharedPage
+from plyr.web.shared.reads import reading
 from plyr.web.shared.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 ARTIST_PAGE_TRACKS = 50  # a screenful; older tracks are a `?before=` cursor away
-
-
-async def artist_social(runtime: Runtime, artist: Artist) -> dict[str, Any]:
-    """What the artist page shows besides tracks."""
-    shown = await likes.liked_page_visible(runtime, artist.did)
-    return {
-        "bio": await profiles.get_bio(runtime, artist.did),
-        "albums": await lists.lists_of(runtime, artist.did, ListType.album),
-        "playlists": await lists.lists_of(runtime, artist.did, ListType.playlist),
-        "liked_shown": shown,
-        "liked_tracks": (await likes.liked_tracks(runtime, artist.did))[:10] if shown else [],
-    }
+ARTIST_PAGE_LIKES = 10
 
 
 @router.get("/artists/{handle_or_did}", response_class=HTMLResponse)
@@ -42,16 +31,24 @@ async def artist_page(
     request: Request,
     runtime: RuntimeDep,
     caller: OptionalCaller,
+    _shared: SharedPage,
     before: Annotated[str | None, Query(max_length=48)] = None,
 ) -> HTMLResponse:
     """An artist's profile, published tracks (a screenful at a time, `?before=` for older
     ones), albums, playlists and (if shown) likes."""
     viewer, admin = viewer_of(runtime, caller)
-    artist = listed_artist(await find_artist(runtime, handle_or_did), viewer, admin=admin)
-    tracks, older = await published_tracks_page(
-        runtime, artist.did, before=before, limit=ARTIST_PAGE_TRACKS
-    )
-    social = await artist_social(runtime, artist)
+    async with reading(runtime) as reads:  # one connection for every read below
+        read = await artist_page_read(reads, handle_or_did, viewer, admin=admin)
+        artist = read.artist
+        tracks, older = await published_tracks_page(
+            reads, artist.did, before=before, limit=ARTIST_PAGE_TRACKS
+        )
+        liked = (
+            (await likes.liked_tracks(reads, artist.did))[:ARTIST_PAGE_LIKES]
+            if read.shows_likes
+            else []
+        )
+        extras = await row_extras(reads, [*tracks, *liked], caller)
     return render(
         request,
         "artist.html",
@@ -59,10 +56,14 @@ async def artist_page(
             "title": artist.display_name or artist.handle,
             "artist": artist,
             "tracks": tracks,
-            "track_count": await published_track_count(runtime, artist.did),
+            "track_count": read.track_count,
             "older": older,
             "paged": before is not None,
-            **social,
-            **await row_extras(runtime, tracks + social["liked_tracks"], caller),
+            "bio": read.bio,
+            "albums": read.albums,
+            "playlists": read.playlists,
+            "liked_shown": read.shows_likes,
+            "liked_tracks": liked,
+            **extras,
         },
     )

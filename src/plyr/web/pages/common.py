@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Row
 
 from plyr.db.models import Track
 from plyr.errors import ServiceError
@@ -87,7 +88,7 @@ def parse_position(value: str) -> int:
 
 
 async def row_extras(
-    runtime: Runtime, tracks: Iterable[Track], caller: Caller | None
+    runtime: Runtime, tracks: Iterable[Track | Row[Any]], caller: Caller | None
 ) -> dict[str, Any]:
     """What track rows show besides the track: like counts and the viewer's likes."""
     ids = [track.id for track in tracks]
@@ -97,8 +98,13 @@ async def row_extras(
     }
 
 
-async def hidden_tags_for(runtime: Runtime, caller: Caller | None) -> list[str]:
-    """Tags whose tracks the home page leaves out: the viewer's choice, else ["ai"]."""
+async def hidden_tags_for(
+    runtime: Runtime, caller: Caller | None, *, saved: bool = False
+) -> list[str]:
+    """Tags whose tracks the home page leaves out: the viewer's choice, else ["ai"]. The
+    preferences read with the caller serve, unless `saved` asks for what is stored now."""
     if caller is None:
         return list(DEFAULT_HIDDEN_TAGS)
+    if caller.preferences is not None and not saved:
+        return list(caller.preferences.hidden_tags)
     return list((await preferences.get_preferences(runtime, caller.did)).hidden_tags)

@@ -5,11 +5,12 @@ shows a tag."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from plyr.db.models import Track
 from plyr.errors import ServiceError
 from plyr.listening import stats, top
 from plyr.runtime import Runtime
@@ -20,6 +21,8 @@ from plyr.tracks.labels import in_feeds
 from plyr.web.pages.common import finish, hidden_tags_for, is_htmx, row_extras
 from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
+from plyr.web.shared.page_cache import SharedPage
+from plyr.web.shared.reads import reading
 from plyr.web.shared.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,30 +41,36 @@ def spoken_duration(seconds: int) -> str:
     return f"{minutes} min" if minutes else f"{seconds} s"
 
 
-async def home_page(request: Request, runtime: Runtime, caller: Caller | None) -> HTMLResponse:
+async def home_page(
+    request: Request, runtime: Runtime, caller: Caller | None, hidden: list[str] | None = None
+) -> HTMLResponse:
     """The catalogue in numbers, this week's most played tracks, and the latest tracks,
-    less those carrying a tag the viewer hides."""
+    less those carrying a tag the viewer hides (`hidden`: theirs unless given)."""
     show_all = request.query_params.get("tags") == "all"
     before = request.query_params.get("before")
-    # Keyset pages: `?before=<cursor>` starts after the last track of the previous page.
-    tracks, older = await published_tracks_page(runtime, None, before=before, limit=HOME_TRACKS)
-    # Both cached a few seconds per process, computed once at a time.
+    # Both cached a few seconds per process, computed once at a time (their own sessions).
     catalogue = await stats.catalogue_stats(runtime)
     ranked = await top.cached_top_tracks(runtime, "week", HOME_TOP_TRACKS + 3)
-    hidden = await hidden_tags_for(runtime, caller)
+    if hidden is None:
+        hidden = await hidden_tags_for(runtime, caller)
     top_week = [r.track for r in ranked]
     viewer = caller.did if caller is not None else None
     opted_in = bool(caller and caller.preferences and caller.preferences.show_warned_tracks)
-    tracks = in_feeds(tracks, viewer, opted_in=opted_in)
-    top_week = in_feeds(top_week, viewer, opted_in=opted_in)
-    if not show_all and hidden:
-        # One tag lookup for both lists.
-        kept = {t.id for t in await without_hidden(runtime, [*tracks, *top_week], hidden)}
-        shown = [t for t in tracks if t.id in kept]
-        top_week = [t for t in top_week if t.id in kept]
-    else:
-        shown = tracks
-    top_week = top_week[:HOME_TOP_TRACKS]
+    async with reading(runtime) as reads:  # one connection for the reads below
+        # Keyset pages: `?before=<cursor>` starts after the last track of the previous page.
+        # Rows, not Track objects: they carry the same columns (what these calls read).
+        rows, older = await published_tracks_page(reads, None, before=before, limit=HOME_TRACKS)
+        tracks = in_feeds(cast(list[Track], rows), viewer, opted_in=opted_in)
+        top_week = in_feeds(top_week, viewer, opted_in=opted_in)
+        if not show_all and hidden:
+            # One tag lookup for both lists.
+            kept = {t.id for t in await without_hidden(reads, [*tracks, *top_week], hidden)}
+            shown = [t for t in tracks if t.id in kept]
+            top_week = [t for t in top_week if t.id in kept]
+        else:
+            shown = tracks
+        top_week = top_week[:HOME_TOP_TRACKS]
+        extras = await row_extras(reads, [*shown, *top_week], caller)
     week_plays = {r.track.id: r.plays for r in ranked}
     return render(
         request,
@@ -79,13 +88,15 @@ async def home_page(request: Request, runtime: Runtime, caller: Caller | None) -
             "catalogue_duration": spoken_duration(catalogue.duration_seconds),
             "top_week": top_week,
             "week_plays": week_plays,
-            **await row_extras(runtime, [*shown, *top_week], caller),
+            **extras,
         },
     )
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, runtime: RuntimeDep, caller: OptionalCaller) -> HTMLResponse:
+async def home(
+    request: Request, runtime: RuntimeDep, caller: OptionalCaller, _shared: SharedPage
+) -> HTMLResponse:
     return await home_page(request, runtime, caller)
 
 
@@ -102,7 +113,7 @@ async def change_hidden_tags(
     back = "/#tag-filter"
     if not name:
         return finish(request, "name a tag first", back, failed=True)
-    hidden = await hidden_tags_for(runtime, caller)
+    hidden = await hidden_tags_for(runtime, caller, saved=True)
     if op == "hide" and name not in hidden:
         if len(hidden) >= MAX_HIDDEN_TAGS:
             return finish(request, f"hide at most {MAX_HIDDEN_TAGS} tags", back, failed=True)
@@ -116,5 +127,6 @@ async def change_hidden_tags(
     message = f"hiding #{name}" if op == "hide" else f"showing #{name}"
     if is_htmx(request):
         # The home page again (its list depends on the filter): htmx swaps #main.
-        return finish(request, message, back, partial=await home_page(request, runtime, caller))
+        partial = await home_page(request, runtime, caller, hidden)
+        return finish(request, message, back, partial=partial)
     return finish(request, message, back)

@@ -1,6 +1,6 @@
-"""The track page's social forms: like and unlike, timed comments (post, edit, delete), and
-what the track page shows of them (`track_social`). Every form works without JavaScript;
-with htmx the posts answer with a partial and a toast."""
+"""The track page's social forms: like and unlike, timed comments (post, edit, delete).
+Every form works without JavaScript; with htmx the posts answer with a partial and a
+toast (what the page itself shows of them is read by `plyr.tracks.browsing`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from plyr.db.models import Track
 from plyr.errors import ServiceError
 from plyr.runtime import Runtime
-from plyr.social import albums, comments, likes
+from plyr.social import comments, likes
 from plyr.tracks.catalogue import get_track
 from plyr.web.pages.common import clock, finish, is_htmx, parse_position, safe_back
 from plyr.web.shared.caller import BrowserDep, Caller, CsrfDep
@@ -144,19 +144,3 @@ async def delete_comment_from_page(
         await _comments_partial(request, runtime, track_id, caller) if is_htmx(request) else None
     )
     return finish(request, "comment deleted", back, partial=partial)
-
-
-# --- the track page's social parts (pages/tracks.py calls this) --------------------------
-
-
-async def track_social(runtime: Runtime, track: Track, caller: Caller | None) -> dict[str, Any]:
-    own_albums = [
-        a for a in await albums.albums_with_track(runtime, track.id) if a.did == track.artist_did
-    ]
-    return {
-        **await _like_state(runtime, track.id, caller),
-        **await _comments_context(runtime, track, caller),
-        "likers": await likes.likers(runtime, track.id),
-        "album_list": own_albums[0] if own_albums else None,
-        "art_key": track.image_key or track.image_url,
-    }

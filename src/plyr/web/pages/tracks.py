@@ -9,16 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from plyr.social.tags import tags_of
 from plyr.tracks import editing
-from plyr.tracks.catalogue import audio_notice, audio_pending, playable_track
+from plyr.tracks.browsing import track_page_read
+from plyr.tracks.catalogue import audio_notice, audio_pending
 from plyr.tracks.labels import blurs_artwork
 from plyr.web.pages.bluesky import share_context
-from plyr.web.pages.track_social import track_social
+from plyr.web.pages.common import clock
 from plyr.web.shared.caller import BrowserDep, CsrfDep, OptionalCaller
 from plyr.web.shared.deps import RuntimeDep
 from plyr.web.shared.operators import viewer_of
+from plyr.web.shared.page_cache import SharedPage
 from plyr.web.shared.params import PathId
+from plyr.web.shared.reads import reading
 from plyr.web.shared.templating import render
 from plyr.web.shared.views import track_out
 
@@ -27,16 +29,19 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/tracks/{track_id}", response_class=HTMLResponse)
 async def track_page(
-    track_id: PathId, request: Request, runtime: RuntimeDep, caller: OptionalCaller
+    track_id: PathId,
+    request: Request,
+    runtime: RuntimeDep,
+    caller: OptionalCaller,
+    _shared: SharedPage,
 ) -> HTMLResponse:
     viewer, admin = viewer_of(runtime, caller)
     # Its artist still sees a taken-down track's page, with the notice; listeners get 451.
     # A track whose audio is being fetched (or could not be used) has its page, saying so.
-    track = await playable_track(
-        runtime, track_id, viewer, admin=admin, owner_sees=True, audio_required=False
-    )
+    async with reading(runtime) as reads:
+        read = await track_page_read(reads, track_id, viewer, admin=admin)
+    track = read.track
     owner = caller is not None and caller.did == track.artist_did
-    view = track_out(runtime, track, await tags_of(runtime, track_id))
     # Labelled artwork stays out of link previews; the page blurs it, with a control to show
     # it, except to its artist and to viewers who opted in to sensitive artwork.
     art_labelled = blurs_artwork(track.self_labels)
@@ -46,13 +51,22 @@ async def track_page(
         "track.html",
         {
             "title": track.title,
-            "track": view,
+            "track": track_out(runtime, track, read.tags),
             "owner": owner,
             "art_labelled": art_labelled,
             "blur_labelled_art": art_labelled and not owner and not opted_in,
             "audio_notice": audio_notice(track),
             "audio_pending": audio_pending(track),
-            **await track_social(runtime, track, caller),
+            "like_count": read.like_count,
+            "liked": read.liked,
+            "comments": read.comments,
+            "comments_allowed": read.comments_allowed,
+            "track_id": track.id,
+            "track_duration": track.duration_seconds,
+            "clock": clock,
+            "likers": read.likers,
+            "album_list": {"id": read.album_id} if read.album_id is not None else None,
+            "art_key": track.image_key or track.image_url,
             **share_context(runtime, track, caller),
         },
     )

@@ -16,12 +16,18 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
+async def runtime_of(request: Request) -> Runtime:
+    """`get_runtime` as a dependency: FastAPI runs a plain function's dependency in a worker
+    thread (a hop to the thread pool and back on every request); an async one in place."""
+    return get_runtime(request)
+
+
 async def get_session(
-    runtime: Annotated[Runtime, Depends(get_runtime)],
+    runtime: Annotated[Runtime, Depends(runtime_of)],
 ) -> AsyncIterator[AsyncSession]:
     async with runtime.sessions() as session:
         yield session
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -45,6 +45,36 @@ def hide_art(context: Context, *images: Any) -> bool:
 
 
 templates.env.globals["hide_art"] = hide_art
+
+# `url_for` answers, per site address: every page asks for the same few static files, and
+# each answer walks the routes and builds an absolute URL.
+_URLS: dict[tuple[Any, ...], str] = {}
+MAX_URLS = 1024
+
+
+@pass_context
+def url_for(context: Context, name: str, /, **path_params: Any) -> str:
+    """Starlette's `url_for` (an absolute URL from the request's address), remembered."""
+    request: Request = context["request"]
+    scope = request.scope
+    key = (
+        name,
+        tuple(sorted(path_params.items())),
+        id(scope.get("app")),  # its routes
+        scope.get("scheme"),
+        scope.get("server"),
+        scope.get("app_root_path", scope.get("root_path")),
+        request.headers.get("host"),
+    )
+    found = _URLS.get(key)
+    if found is None:
+        if len(_URLS) >= MAX_URLS:
+            _URLS.clear()
+        found = _URLS[key] = str(request.url_for(name, **path_params))
+    return found
+
+
+templates.env.globals["url_for"] = url_for
 # Content warnings (self-labels): the form's choices and what track rows and pages name.
 templates.env.globals["content_warnings"] = labels.CONTENT_WARNINGS
 templates.env.globals["warning_names"] = labels.names
