@@ -1,17 +1,18 @@
 """How fast plyr serves media files, next to nginx serving the same files.
 
-Starts, on 127.0.0.1, with the files in a temp storage folder (all in the page cache):
+Builds a small catalogue (1 000 tracks, `support.catalogue`) whose first tracks play the
+bench's files and one of which is taken down, then starts, on 127.0.0.1, with the files in
+a temp storage folder (all in the page cache):
 
 - nginx serving the folder as static files (the yardstick);
-- plyr's app (`create_app`, route `/media/{key}`) under uvicorn, 1 worker, serving the
-  files itself; the same process also has a throwaway route using Starlette's FileResponse,
-  the path plyr had before `plyr.serving.serve`;
-- plyr with PLYR_MEDIA_OFFLOAD=x-accel-redirect behind nginx configured by docs/nginx.conf
-  (TLS lines stripped), so nginx sends the bytes;
-- plyr under uvicorn with 2 workers (unless --no-workers2);
+- `plyr serve` under granian and under uvicorn (one process each, web only), serving the
+  files itself: by key (`/media/{key}`) and by track (`/audio/{id}`, the URL players get);
+- `plyr serve` (granian) with PLYR_MEDIA_OFFLOAD=x-accel-redirect behind nginx configured
+  by docs/nginx.conf (TLS lines stripped): public media from plyr's public folder by nginx
+  alone, `/audio/{id}` through plyr and X-Accel-Redirect;
 
 then drives each with wrk (one thread, N connections) through four workloads, the ones
-in shared/performance-facts.md:
+in shared/performance-facts.md, every target in turn, in rounds (medians printed):
 
 - random 256 KB ranges of five files (req/s);
 - the whole 8 MB file asked as `Range: bytes=0-`, as <audio> asks (MB/s);
@@ -19,16 +20,16 @@ in shared/performance-facts.md:
 
 The pieces are in `support/stream/`.
 
-Usage: .venv/bin/python bench/stream.py [--duration 6] [--connections 50] [--no-workers2]
+Usage: .venv/bin/python bench/stream.py [--duration 4] [--rounds 3] [--connections 50]
 Needs Debian's nginx and wrk (`apt-get install -y nginx-light wrk`). Ratios measured side
-by side in one run are what to quote: absolute figures move with whatever else runs.
+by side in one run are what to quote: absolute figures move with whatever else runs (the
+load average is printed before and after).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import shutil
 import sys
 import tempfile
@@ -40,26 +41,21 @@ from pathlib import Path
 if (BENCH := str(Path(__file__).resolve().parent)) not in sys.path:
     sys.path.insert(0, BENCH)
 
+from support.stream.catalogue import build_catalogue
 from support.stream.checks import check_offload, check_target
 from support.stream.files import make_files
-from support.stream.report import print_report
-from support.stream.servers import nginx_server, uvicorn_server
-from support.stream.wrk import WORKLOADS, Figures, lua_script, run_wrk
+from support.stream.report import Target, load_average, print_report
+from support.stream.servers import nginx_server, plyr_server
+from support.stream.wrk import WORKLOADS, Figures, lua_script, median_figures, run_wrk
 
-__all__ = ["main", "nginx_server"]  # nginx_server: for tests/test_streaming.py
+__all__ = ["main", "nginx_server"]  # nginx_server: for tests/streaming
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=6, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=4, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="medians of this many runs")
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--no-workers2", action="store_true", help="skip uvicorn --workers 2")
-    parser.add_argument(
-        "--inline-read-max",
-        type=int,
-        default=None,
-        help="override INLINE_READ_MAX of serving/file_response.py (0: reads in a thread)",
-    )
     args = parser.parse_args()
     missing = [
         tool
@@ -70,47 +66,56 @@ def main() -> None:
         raise SystemExit(
             f"missing {', '.join(missing)}: install with `apt-get install -y nginx-light wrk`"
         )
-    if args.inline_read_max is not None:
-        os.environ["PLYR_BENCH_INLINE_READ_MAX"] = str(args.inline_read_max)
 
-    started = time.monotonic()
+    started, load_before = time.monotonic(), load_average()
     work = Path(tempfile.mkdtemp(prefix="plyr-bench-stream-"))
     work.chmod(0o755)  # nginx workers must reach the media folder
     try:
         media = work / "media"
         files = make_files(media)
+        catalogue = build_catalogue(work / "data", media, files)
         script = work / "bench.lua"
-        script.write_text(lua_script(files))
+        script.write_text(lua_script(files, catalogue.track_ids))
         with contextlib.ExitStack() as stack:
-            plain = stack.enter_context(uvicorn_server(work, media, "plain"))
-            offload = stack.enter_context(
-                uvicorn_server(work, media, "offload", offload="x-accel-redirect")
-            )
-            offload_port = int(offload.rsplit(":", 1)[1])
-            static, proxy = stack.enter_context(nginx_server(work, media, offload_port))
-            targets = [
-                ("nginx static", static, "/media/"),
-                ("plyr, uvicorn 1 worker", plain, "/media/"),
-                ("FileResponse, uvicorn 1 worker", plain, "/_bench/fileresponse/"),
-                ("plyr → nginx X-Accel, 1 worker", proxy, "/media/"),
-            ]
-            if not args.no_workers2:
-                two = stack.enter_context(uvicorn_server(work, media, "two", workers=2))
-                targets.append(("plyr, uvicorn 2 workers", two, "/media/"))
-            for name, base, prefix in targets:
-                check_target(name, base, prefix, files, media)
-            notes = check_offload(proxy, files, media)
 
-            results: dict[tuple[str, str], Figures] = {}
-            for name, base, prefix in targets:
+            def plyr(name: str, server: str, offload: str = "none") -> str:
+                return stack.enter_context(
+                    plyr_server(work, media, catalogue.url, name, server=server, offload=offload)
+                )
+
+            granian, uvicorn = plyr("granian", "granian"), plyr("uvicorn", "uvicorn")
+            offload = plyr("offload", "granian", "x-accel-redirect")
+            offload_port = int(offload.rsplit(":", 1)[1])
+            public = work / "data" / "public-media"
+            static, proxy = stack.enter_context(nginx_server(work, media, offload_port, public))
+            targets: list[Target] = [
+                ("nginx static", static, "media"),
+                ("plyr serve, granian: /media/{key}", granian, "media"),
+                ("plyr serve, granian: /audio/{id}", granian, "audio"),
+                ("plyr serve, uvicorn: /media/{key}", uvicorn, "media"),
+                ("plyr serve, uvicorn: /audio/{id}", uvicorn, "audio"),
+                ("nginx + plyr offload: /media/{key}", proxy, "media"),
+                ("nginx + plyr offload: /audio/{id}", proxy, "audio"),
+            ]
+            for name, base, route in targets:
+                check_target(name, base, route, files, catalogue, media)
+            notes = check_offload(proxy, offload, files, catalogue, media)
+
+            # Rounds of every target in turn, medians kept: a load that comes and goes
+            # (others' work on the machine) then falls on all targets alike.
+            runs: dict[tuple[str, str], list[Figures]] = {}
+            for _ in range(args.rounds):
                 for mode, _, _ in WORKLOADS:
                     connections = 1 if mode == "first1" else args.connections
                     wrk_mode = "first" if mode == "first1" else mode
-                    results[(name, mode)] = run_wrk(
-                        script, base, prefix, wrk_mode, connections, args.duration
-                    )
-                    time.sleep(0.3)
-        print_report(targets, results, notes, args, time.monotonic() - started)
+                    for name, base, route in targets:
+                        runs.setdefault((name, mode), []).append(
+                            run_wrk(script, base, route, wrk_mode, connections, args.duration)
+                        )
+                        time.sleep(0.3)
+            results = {key: median_figures(found) for key, found in runs.items()}
+        elapsed = time.monotonic() - started
+        print_report(targets, results, notes, args, elapsed, load_before)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

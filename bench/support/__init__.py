@@ -2,8 +2,8 @@
 
 The scripts (`catalogue.py`, `read_paths.py`, `stream.py`) stay thin: their command
 line and the order of the run. Run as scripts, their own folder (bench/) is first on
-`sys.path`, which is how they import this package as `support`; uvicorn's workers find
-`support.stream.app` through `--app-dir bench`. bench/ is not a package of the project:
+`sys.path`, which is how they import this package as `support`. bench/ is not a package
+of the project:
 `pyproject.toml` lists it for ruff and mypy only.
 
 - `support.loopback`: a free port and a plain GET on 127.0.0.1;

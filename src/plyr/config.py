@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://127.0.0.1:8000", description="URL users reach")
     host: str = "127.0.0.1"
     port: int = 8000
+    http_server: Literal["granian", "uvicorn"] = Field(
+        default="granian", description="the HTTP server `plyr serve` runs the app in"
+    )
 
     database_url: str | None = Field(
         default=None, description="sqlite+aiosqlite:///… or postgresql+asyncpg://…"
@@ -51,6 +54,15 @@ class Settings(BaseSettings):
     media_offload: Literal["none", "x-accel-redirect", "x-sendfile"] = Field(
         default="none",
         description="let the proxy send local media: x-accel-redirect (nginx), x-sendfile (Apache)",
+    )
+    media_public_links: bool = Field(
+        default=True,
+        description="keep links to public tracks' files for fast serving (local storage)",
+    )
+    media_public_dir: Path | None = Field(
+        default=None,
+        description="the public links' folder, outside the storage folder; "
+        "default: <data_dir>/public-media",
     )
     media_offload_prefix: str = Field(
         default="/_protected_media/",
@@ -262,6 +274,10 @@ class Settings(BaseSettings):
     @property
     def effective_storage_local_dir(self) -> Path:
         return self.storage_local_dir or self.data_dir / "media"
+
+    @property
+    def effective_media_public_dir(self) -> Path:
+        return self.media_public_dir or self.data_dir / "public-media"
 
     def ensure_data_dir(self) -> Path:
         """The data folder, made if missing, readable by plyr's user only: it holds the

@@ -17,7 +17,7 @@ from plyr.atproto.netguard import guarded_client
 from plyr.config import Settings
 from plyr.db import changes
 from plyr.db.engine import create_engine, create_sessionmaker
-from plyr.storage import Storage, create_storage
+from plyr.storage import Storage, create_storage, public_sync
 
 
 @dataclass
@@ -39,10 +39,13 @@ class Runtime:
         # Commits that change what listeners see: told to this process's page cache and,
         # through a file in the data folder, to the other processes on the machine.
         changes.watch(engine, changes.signal_path(settings.data_dir))
+        sessions = create_sessionmaker(engine)
+        # Public tracks' files linked for nginx and the fast path, in step with commits.
+        public_sync.watch(engine, sessions, settings)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=create_sessionmaker(engine),
+            sessions=sessions,
             storage=create_storage(settings),
         )
 

@@ -1,22 +1,21 @@
-"""getLyrics and getLyricsBySongId (OpenSubsonic `songLyrics` v1): plyr holds no lyrics yet
-(issue 20), so both answer empty, schema-valid, and readable by py-opensonic; the one place
-that reads a track's lyrics (`plyr.tracks.lyrics.lyrics_of`) is what both answer from, so
-lyrics put there (here by the test, in the server's own process) come out as Subsonic's
-`lyrics` text and as OpenSubsonic's structured, synced or unsynced lyrics."""
+"""getLyrics and getLyricsBySongId (OpenSubsonic `songLyrics` v1): a track without lyrics
+answers empty, schema-valid, and readable by py-opensonic; lyrics in a track's record
+(uploaded with it, in the PDS) come out as Subsonic's `lyrics` text and as OpenSubsonic's
+structured lyrics, synced and unsynced, through `plyr.tracks.lyrics.lyrics_of`."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from plyr.db.models import Track
-from plyr.tracks import lyrics
 from tests.subsonic.actions import song, web_track, xml_pairs
 from tests.subsonic.conftest import Library, opensonic, raw
 from tests.subsonic.schema import NS, child, error_code, json_call
+from tests.support.audio import make_audio
 from tests.support.plyr_server import PlyrServer
+from tests.support.plyr_users import SignedIn, upload_published
 
 
-async def test_no_lyrics_yet_both_ways(
+async def test_no_lyrics_both_ways(
     plyr: PlyrServer, alice_key: str, alice_password: str, library: Library
 ) -> None:
     track_id = library.tracks["first song"]
@@ -55,53 +54,51 @@ async def test_bad_song_ids_are_70(plyr: PlyrServer, alice_key: str) -> None:
         assert error_code(root) == 10
 
 
-SYNCED = lyrics.Lyrics(
-    (lyrics.LyricLine("headlights on the ridge", 0), lyrics.LyricLine("and nothing after", 2500)),
-    "eng",
-)
-PLAIN = lyrics.Lyrics(
-    (lyrics.LyricLine("headlights on the ridge"), lyrics.LyricLine("and nothing after"))
+PLAIN = "headlights on the ridge\nand nothing after"
+SYNCED = (
+    "[ti:night drives]\n[offset:+500]\n"
+    "[00:00.50]headlights on the ridge\n[00:03.00]and nothing after"
 )
 
 
-async def test_what_the_one_reader_gives_is_answered(
+async def test_the_records_lyrics_are_answered(
     plyr: PlyrServer,
+    alice: SignedIn,
     alice_key: str,
-    library: Library,
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    """What issue 20 fills in: the methods already turn it into both answers."""
-    track_id = library.tracks["second song"]
-    artist = (await web_track(plyr, track_id))["artist"]
-
-    def published(track: Track) -> list[lyrics.Lyrics]:
-        return [SYNCED, PLAIN] if track.id == track_id else []
-
-    monkeypatch.setattr(lyrics, "lyrics_of", published)  # the server runs in this process
-    async with opensonic(plyr, api_key=alice_key) as sonic:
-        structured = await sonic.get_lyrics_by_song_id(song(track_id))
-        text = await sonic.get_lyrics(artist=artist.upper(), title="Second Song")
-    assert [(s.lang, s.synced, s.display_title) for s in structured] == [
-        ("eng", True, "second song"),
-        ("und", False, "second song"),
-    ]
-    assert [(line.start, line.value) for line in structured[0].line] == [
-        (0, "headlights on the ridge"),
-        (2500, "and nothing after"),
-    ]
-    assert [line.start for line in structured[1].line] == [None, None]
-    assert (text.value, text.artist, text.title) == (
-        "headlights on the ridge\nand nothing after",
-        artist,
-        "second song",
-    )
-    async with raw(plyr) as http:
-        root = await xml_pairs(
-            http, "getLyricsBySongId", [("apiKey", alice_key), ("id", song(track_id))]
-        )
-        found = child(root, "lyricsList").findall(f"{{{NS}}}structuredLyrics")
-        assert [s.attrib["synced"] for s in found] == ["true", "false"]
-        assert [line.get("start") for line in found[0]] == ["0", "2500"]
-        assert [line.get("start") for line in found[1]] == [None, None]
-        root = await xml_pairs(http, "getLyrics", [("apiKey", alice_key), ("title", "second song")])
-        assert child(root, "lyrics").text == "headlights on the ridge\nand nothing after"
+    """A track uploaded with plain and synced lyrics (published to the PDS): Subsonic's
+    `lyrics` is the plain text, OpenSubsonic's structured lyrics are both, in the record's
+    language, the synced lines at their times (the LRC's offset applied)."""
+    source = make_audio(tmp_path / "words.mp3", "mp3", 3.0, 880)
+    async with alice.client(plyr) as http:
+        fields = {"title": "Words Song", "lyrics": PLAIN, "synced_lyrics": SYNCED}
+        track = await upload_published(http, source, lyrics_lang="en", **fields)
+    track_id, artist = int(track["id"]), track["artist"]
+    try:
+        async with opensonic(plyr, api_key=alice_key) as sonic:
+            structured = await sonic.get_lyrics_by_song_id(song(track_id))
+            text = await sonic.get_lyrics(artist=artist.upper(), title="words song")
+        assert [(s.lang, s.synced, s.display_title) for s in structured] == [
+            ("en", False, "Words Song"),
+            ("en", True, "Words Song"),
+        ]
+        assert [line.start for line in structured[0].line] == [None, None]
+        assert [(line.start, line.value) for line in structured[1].line] == [
+            (0, "headlights on the ridge"),
+            (2500, "and nothing after"),
+        ]
+        assert (text.value, text.artist, text.title) == (PLAIN, artist, "Words Song")
+        async with raw(plyr) as http:
+            root = await xml_pairs(
+                http, "getLyricsBySongId", [("apiKey", alice_key), ("id", song(track_id))]
+            )
+            found = child(root, "lyricsList").findall(f"{{{NS}}}structuredLyrics")
+            assert [s.attrib["synced"] for s in found] == ["false", "true"]
+            assert [line.get("start") for line in found[0]] == [None, None]
+            assert [line.get("start") for line in found[1]] == ["0", "2500"]
+            pairs = [("apiKey", alice_key), ("title", "words song")]
+            assert child(await xml_pairs(http, "getLyrics", pairs), "lyrics").text == PLAIN
+    finally:
+        async with alice.client(plyr) as http:  # the package's library stays as it was
+            assert (await http.delete(f"/api/tracks/{track_id}")).status_code == 202

@@ -7,24 +7,33 @@ import os
 
 from support.stream.wrk import WORKLOADS, Figures
 
+Target = tuple[str, str, str]  # name, base URL, route ("media" or "audio")
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
 
 def print_report(
-    targets: list[tuple[str, str, str]],
+    targets: list[Target],
     results: dict[tuple[str, str], Figures],
     notes: list[str],
     args: argparse.Namespace,
     elapsed: float,
+    load_before: str,
 ) -> None:
-    inline = os.environ.get("PLYR_BENCH_INLINE_READ_MAX", "default")
     print(
         f"\nplyr media serving vs nginx: wrk -t1, {args.connections} connections, "
-        f"{args.duration} s per run, {os.cpu_count()} cores, INLINE_READ_MAX={inline}"
+        f"{args.duration} s per run, medians of {args.rounds} rounds, {os.cpu_count()} cores; "
+        "load average "
+        f"{load_before} before, {load_average()} after"
     )
     for mode, title, unit in WORKLOADS:
         base = results[("nginx static", mode)]
         print(f"\n{title}")
         print(
-            f"  {'':34} {'req/s':>8} {'MB/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+            f"  {'':44} {'req/s':>8} {'MB/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
             f"{'errors':>6}  vs nginx"
         )
         for name, _, _ in targets:
@@ -36,7 +45,7 @@ def print_report(
             else:
                 ratio = f"{f.p50_ms / base.p50_ms:.1f}x p50" if base.p50_ms else "-"
             print(
-                f"  {name:34} {f.requests_per_second:8.0f} {f.megabytes_per_second:8.0f} "
+                f"  {name:44} {f.requests_per_second:8.0f} {f.megabytes_per_second:8.0f} "
                 f"{f.p50_ms:8.2f} {f.p99_ms:8.2f} {f.errors:6d}  {ratio}"
             )
     print("\nnginx offload check (docs/nginx.conf):")

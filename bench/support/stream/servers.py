@@ -1,5 +1,5 @@
-"""The servers under test, as processes on loopback ports: plyr under uvicorn (one or more
-workers, media served itself or offloaded to nginx) and nginx (the same files as static
+"""The servers under test, as processes on loopback ports: `plyr serve` (granian or
+uvicorn, media served itself or offloaded to nginx) and nginx (the same files as static
 files, and docs/nginx.conf with TLS stripped in front of plyr). Each is started in its own
 session and stopped with its whole process group."""
 
@@ -49,40 +49,24 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def uvicorn_server(
-    work: Path, media: Path, name: str, *, workers: int = 1, offload: str = "none"
+def plyr_server(
+    work: Path, media: Path, database_url: str, name: str, *, server: str, offload: str = "none"
 ) -> Iterator[str]:
+    """`plyr serve` itself (web only: no job worker, no ingest) in `server` (granian or
+    uvicorn), on the catalogue's database; it links the public tracks' files as it starts."""
     port = free_port()
     env = {
         **os.environ,
         "PLYR_DATA_DIR": str(work / "data"),
         "PLYR_STORAGE_LOCAL_DIR": str(media),
-        "PLYR_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'data' / 'plyr.db'}",
+        "PLYR_DATABASE_URL": database_url,
         "PLYR_SECRET_KEY": "bench-secret-key-not-for-production",
-        "PLYR_JOBS_ENABLED": "false",
-        "PLYR_INGEST_ENABLED": "false",
         "PLYR_MEDIA_OFFLOAD": offload,
         "PLYR_LOG_LEVEL": "WARNING",
         "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--app-dir",
-        str(BENCH),
-        "--factory",
-        "support.stream.app:bench_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    command = [sys.executable, "-m", "plyr", "serve", "--no-worker", "--no-ingest"]
+    command += ["--server", server, "--host", "127.0.0.1", "--port", str(port)]
     log = work / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -96,7 +80,7 @@ def uvicorn_server(
         stop(process)
 
 
-def site_config(media: Path, plyr_port: int, proxy_port: int, logs: Path) -> str:
+def site_config(media: Path, public: Path, plyr_port: int, proxy_port: int, logs: Path) -> str:
     """docs/nginx.conf made runnable here: plain HTTP on loopback, paths in the temp folder."""
     text = SITE_CONFIG.read_text()
     replacements: list[tuple[str, str]] = [
@@ -105,6 +89,7 @@ def site_config(media: Path, plyr_port: int, proxy_port: int, logs: Path) -> str
         (r"\n *listen \[::\]:443 ssl http2;", ""),
         (r"server 127\.0\.0\.1:8000;", f"server 127.0.0.1:{plyr_port};"),
         (r"alias /var/lib/plyr/data/media/;", f"alias {media}/;"),
+        (r"root /var/lib/plyr/data/public-media;", f"root {public};"),
         (r"access_log /var/log/nginx/plyr\.access\.log;", "access_log off;"),
         (r"error_log /var/log/nginx/plyr\.error\.log;", f"error_log {logs / 'plyr.error.log'};"),
     ]
@@ -119,13 +104,18 @@ def site_config(media: Path, plyr_port: int, proxy_port: int, logs: Path) -> str
 
 
 @contextlib.contextmanager
-def nginx_server(work: Path, media: Path, plyr_port: int) -> Iterator[tuple[str, str]]:
-    """nginx: static files on one port, docs/nginx.conf in front of plyr on another."""
+def nginx_server(
+    work: Path, media: Path, plyr_port: int, public: Path | None = None
+) -> Iterator[tuple[str, str]]:
+    """nginx: static files on one port, docs/nginx.conf in front of plyr on another (with
+    `public`, plyr's public media folder; none: every media request goes to plyr)."""
     static_port, proxy_port = free_port(), free_port()
     root = work / "nginx"
     for sub in ("logs", "tmp"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "plyr-site.conf").write_text(site_config(media, plyr_port, proxy_port, root / "logs"))
+    public = public or root / "no-public-media"
+    site = site_config(media, public, plyr_port, proxy_port, root / "logs")
+    (root / "plyr-site.conf").write_text(site)
     user = "user root;\n" if os.geteuid() == 0 else ""
     temp_paths = "".join(
         f"    {kind}_temp_path {root / 'tmp' / kind};\n"

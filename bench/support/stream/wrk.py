@@ -1,9 +1,11 @@
 """The four workloads, asked for by wrk (one thread, N connections) through a Lua script:
 random 256 KB ranges of the five files, the whole 8 MB file as `Range: bytes=0-` (as
-<audio> asks), and its first 64 KB (with N connections and with one)."""
+<audio> asks), and its first 64 KB (with N connections and with one); each by key
+(`/media/<key>`) or by track (`/audio/<id>`)."""
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,26 +23,25 @@ WORKLOADS = [
 ]
 
 LUA = """
-local keys = {%(keys)s}
+local paths = {media = {%(media)s}, audio = {%(audio)s}}
 local sizes = {%(sizes)s}
-local prefix, mode = "/media/", "ranges"
-local whole = "%(whole)s"
+local list, mode = paths.media, "ranges"
 
 function init(args)
-  prefix, mode = args[1], args[2]
+  list, mode = paths[args[1]], args[2]
   math.randomseed(%(seed)d)
 end
 
 function request()
   if mode == "ranges" then
-    local i = math.random(#keys)
+    local i = math.random(#list)
     local start = math.random(0, sizes[i] - %(range)d)
     local range = "bytes=" .. start .. "-" .. (start + %(range)d - 1)
-    return wrk.format("GET", prefix .. keys[i], {["Range"] = range})
+    return wrk.format("GET", list[i], {["Range"] = range})
   elseif mode == "whole" then
-    return wrk.format("GET", prefix .. whole, {["Range"] = "bytes=0-"})
+    return wrk.format("GET", list[1], {["Range"] = "bytes=0-"})
   else
-    return wrk.format("GET", prefix .. whole, {["Range"] = "bytes=0-%(first)d"})
+    return wrk.format("GET", list[1], {["Range"] = "bytes=0-%(first)d"})
   end
 end
 
@@ -53,13 +54,13 @@ end
 """
 
 
-def lua_script(files: Files) -> str:
-    """The Lua script for these files: wrk's arguments pick the URL prefix and the mode."""
-    keys = ", ".join(f'"{k}"' for k in files.keys)
+def lua_script(files: Files, track_ids: list[int]) -> str:
+    """The Lua script for these files: wrk's arguments pick the route (`media`: the files
+    by key, `audio`: the tracks that play them) and the workload."""
     return LUA % {
-        "keys": keys,
+        "media": ", ".join(f'"/media/{k}"' for k in files.keys),
+        "audio": ", ".join(f'"/audio/{i}"' for i in track_ids),
         "sizes": ", ".join(str(s) for s in files.sizes),
-        "whole": files.whole,
         "seed": 42,
         "range": RANGE_SIZE,
         "first": FIRST_BYTES - 1,
@@ -76,7 +77,7 @@ class Figures:
 
 
 def run_wrk(
-    script: Path, base: str, prefix: str, mode: str, connections: int, duration: int
+    script: Path, base: str, route: str, mode: str, connections: int, duration: int
 ) -> Figures:
     command = [
         "wrk",
@@ -89,7 +90,7 @@ def run_wrk(
         str(script),
         base,
         "--",
-        prefix,
+        route,
         mode,
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -99,3 +100,14 @@ def run_wrk(
     requests, size, micros, p50, p99, errors = (int(v) for v in line.split()[1:])
     seconds = micros / 1e6
     return Figures(requests / seconds, size / seconds / 1e6, p50 / 1000, p99 / 1000, errors)
+
+
+def median_figures(runs: list[Figures]) -> Figures:
+    """Each figure's median over the rounds."""
+    return Figures(
+        statistics.median(f.requests_per_second for f in runs),
+        statistics.median(f.megabytes_per_second for f in runs),
+        statistics.median(f.p50_ms for f in runs),
+        statistics.median(f.p99_ms for f in runs),
+        sum(f.errors for f in runs),
+    )

@@ -1,7 +1,8 @@
 """The long-running processes: `plyr serve`, and `plyr worker` and `plyr ingest` to scale out.
 
-`serve` runs the web app with the job worker and the ingest in the same process; `worker` and
-`ingest` run them alone, beside web processes started with --no-worker / --no-ingest.
+`serve` runs the web app with the job worker and the ingest in the same process (in granian
+or uvicorn: `http_servers`); `worker` and `ingest` run them alone, beside web processes
+started with --no-worker / --no-ingest.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from plyr.cli import http_servers
 from plyr.cli.common import die, load_settings, preflight, upgrade_database
 from plyr.cli.devnet import devnet_labeler_settings, devnet_settings, start_devnet
+from plyr.cli.http_servers import HttpServer
+from plyr.cli.public_media import relink_public_media
 from plyr.config import Settings
 from plyr.logs import configure_logging
 from plyr.media.memory import limit_arenas
@@ -42,10 +46,12 @@ def serve(
         bool,
         typer.Option(help="also run the local ATProto network (PLC + PDS, demo accounts)"),
     ] = False,
+    server: Annotated[
+        HttpServer | None,
+        typer.Option(help="HTTP server: granian or uvicorn (PLYR_HTTP_SERVER)"),
+    ] = None,
 ) -> None:
     """Serve the web app, with the job worker, in one process."""
-    import uvicorn
-
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     limit_arenas()  # resident memory stays flat under load (plyr.media.memory)
@@ -59,26 +65,20 @@ def serve(
     asyncio.run(preflight(settings, require_migrated=True))
     settings.secret_key_bytes()  # create the key now, not in the middle of a request
 
+    relink_public_media(settings)
+
     from plyr.web.app import create_app
 
-    config = uvicorn.Config(
-        create_app(
-            settings,
-            run_worker=worker and settings.jobs_enabled,
-            run_ingest=ingest and settings.ingest_enabled,
-        ),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
+    app = create_app(
+        settings,
+        run_worker=worker and settings.jobs_enabled,
+        run_ingest=ingest and settings.ingest_enabled,
     )
-    log.info("plyr serving on http://%s:%d", config.host, config.port)
-    # After a graceful shutdown uvicorn re-raises the SIGTERM it caught; under the default
-    # handler that kills the process (exit 143). A no-op handler makes a clean stop exit 0.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    chosen = server or settings.http_server
+    bind_host, bind_port = host or settings.host, port or settings.port
+    log.info("plyr serving on http://%s:%d (%s)", bind_host, bind_port, chosen)
     try:
-        uvicorn.Server(config).run()
+        http_servers.run(chosen, app, bind_host, bind_port)
     finally:
         if network is not None:
             network.stop()

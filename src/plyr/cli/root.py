@@ -23,6 +23,7 @@ from plyr.cli.labeler import labeler_app
 from plyr.cli.lexicons import lexicons_app
 from plyr.cli.moderation import moderation_app
 from plyr.cli.processes import ingest_command, serve, worker
+from plyr.cli.public_media import relink
 
 app = typer.Typer(help="plyr: music streaming on the AT Protocol.", no_args_is_help=True)
 
@@ -35,6 +36,7 @@ app.command()(backup)
 app.command()(restore)
 app.command()(export)
 app.command("backfill")(backfill_command)
+app.command()(relink)
 
 app.add_typer(db_app, name="db")
 app.add_typer(moderation_app, name="moderation")

@@ -164,6 +164,7 @@ def _track_entry(runtime: Runtime, track: Track, tags: list[str]) -> dict[str, A
         "tags": tags,
         "self_labels": track.self_labels or [],
         "support_gate": track.support_gate,
+        "lyrics": track.lyrics,  # the record's {plain, synced, lang}, or null
         "file_type": track.file_type,
         "duration_seconds": track.duration_seconds,
         "codec": track.codec,

@@ -6,21 +6,25 @@ Unlike `transcode` (a copy made once at upload, written to disk) nothing is stor
 output goes front to back through `emit`, so every container here is one a muxer can write
 without seeking back to patch a header (MP3, Ogg, ADTS, fragmented MP4). It runs in the
 calling thread, frame by frame, so memory stays flat whatever the length; `stopped` is
-asked before every packet and `emit` may raise to end it (the listener left).
+asked before every packet and `emit` may raise to end it (the listener left). MP3 is
+encoded by the machine's LAME when it has one (`plyr.media.lame`), as frames with no
+container around them, else by PyAV's encoder through its muxer.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Final
+from typing import Final, Protocol
 
 import av
 import av.error
 
 from plyr.media.errors import CorruptFile
+from plyr.media.lame import Mp3Encoder, lame_available
 from plyr.media.sniff import StrPath, best_audio_stream
 from plyr.media.transcode import output_sample_rate
 
@@ -198,29 +202,9 @@ def _encode(
     if offset > 0:
         # To the last seek point at or before it; frames ending before it are dropped.
         source.seek(int(offset * av.time_base), backward=True)
-    with av.open(
-        sink, "w", format=target.muxer, options=target.options, buffer_size=MUXER_BUFFER
-    ) as out:
-        encoder = out.add_stream(
-            target.codec, rate=rate, layout=layout, options=target.codec_options
-        )
-        if not isinstance(encoder, av.AudioStream):
-            raise TypeError(f"{target.codec} is not an audio encoder")
-        encoder.bit_rate = int(kbps * 1000 * (1 - target.headroom))
+    with _output(sink, target, kbps, rate, layout) as out:
         resampler = av.AudioResampler(format=target.sample_format, layout=layout, rate=rate)
-        written = 0
-        sample_time = Fraction(1, rate)
         bad_packets = 0
-
-        def encode(frames: list[av.AudioFrame]) -> None:
-            nonlocal written
-            for frame in frames:
-                # A resampler with nothing to change hands the source's frame back, in the
-                # source's time base: the count is in samples, so say so.
-                frame.pts, frame.time_base = written, sample_time
-                written += frame.samples
-                out.mux(encoder.encode(frame))
-
         for packet in source.demux(stream):
             if stopped():
                 return
@@ -237,8 +221,67 @@ def _encode(
                 if offset > 0 and ends is not None and ends <= offset:
                     continue
                 frame.pts = None  # the resampler needs a steady count, not the source's times
-                encode(resampler.resample(frame))
+                out.write(resampler.resample(frame))
         if stopped():
             return
-        encode(resampler.resample(None))
-        out.mux(encoder.encode(None))
+        out.write(resampler.resample(None))
+        out.finish()
+
+
+class _Output(Protocol):
+    def write(self, frames: list[av.AudioFrame]) -> None: ...
+    def finish(self) -> None: ...
+
+
+@contextmanager
+def _output(
+    sink: _Sink, target: LiveFormat, kbps: int, rate: int, layout: str
+) -> Iterator[_Output]:
+    """The encoder frames go to: the machine's LAME for MP3 when it has one (a third of
+    the CPU of PyAV's, `plyr.media.lame`), else PyAV's encoder and the target's muxer."""
+    if target.codec == "libmp3lame" and lame_available():
+        channels = 1 if layout == "mono" else 2
+        with Mp3Encoder(rate, channels, kbps, info_tag=False) as encoder:
+            yield _LameOut(sink, encoder)
+        return
+    with av.open(
+        sink, "w", format=target.muxer, options=target.options, buffer_size=MUXER_BUFFER
+    ) as container:
+        encoder_stream = container.add_stream(
+            target.codec, rate=rate, layout=layout, options=target.codec_options
+        )
+        if not isinstance(encoder_stream, av.AudioStream):
+            raise TypeError(f"{target.codec} is not an audio encoder")
+        encoder_stream.bit_rate = int(kbps * 1000 * (1 - target.headroom))
+        yield _Muxed(container, encoder_stream, rate)
+
+
+class _Muxed:
+    def __init__(
+        self, container: av.container.OutputContainer, stream: av.AudioStream, rate: int
+    ) -> None:
+        self._container, self._stream = container, stream
+        self._written, self._sample_time = 0, Fraction(1, rate)
+
+    def write(self, frames: list[av.AudioFrame]) -> None:
+        for frame in frames:
+            # A resampler with nothing to change hands the source's frame back, in the
+            # source's time base: the count is in samples, so say so.
+            frame.pts, frame.time_base = self._written, self._sample_time
+            self._written += frame.samples
+            self._container.mux(self._stream.encode(frame))
+
+    def finish(self) -> None:
+        self._container.mux(self._stream.encode(None))
+
+
+class _LameOut:
+    def __init__(self, sink: _Sink, encoder: Mp3Encoder) -> None:
+        self._sink, self._encoder = sink, encoder
+
+    def write(self, frames: list[av.AudioFrame]) -> None:
+        for frame in frames:
+            self._sink.write(self._encoder.encode(frame))
+
+    def finish(self) -> None:
+        self._sink.write(self._encoder.flush())

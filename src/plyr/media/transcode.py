@@ -6,21 +6,25 @@ play in Safari only. WAV plays everywhere but a large one is wasteful to stream,
 above ``wav_limit_bytes`` gets a compressed copy as well. The original is always kept.
 
 Transcoding streams frame by frame (decode → resample → encode), so memory stays flat
-whatever the length of the track.
+whatever the length of the track. PyAV decodes and resamples; MP3 is encoded by the
+machine's LAME when it has one (`plyr.media.lame`: three times faster than the LAME in
+PyAV's wheel), else by PyAV.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import BinaryIO, Final, Literal, Protocol
 
 import av
 import av.error
 
 from plyr.media.errors import CorruptFile
+from plyr.media.lame import Mp3Encoder, lame_available
 from plyr.media.probe import AudioInfo
 from plyr.media.sniff import AudioFormat, StrPath, best_audio_stream, sniff_audio
 
@@ -46,7 +50,8 @@ class _Encoding:
 
 
 _ENCODINGS: Final[dict[str, _Encoding]] = {
-    # libmp3lame is constant bit rate when given a bit rate (no VBR quality set).
+    # libmp3lame is constant bit rate when given a bit rate (no VBR quality set); so is
+    # `Mp3Encoder`.
     "mp3": _Encoding("mp3", "libmp3lame", "mp3", 320_000, "fltp"),
     "opus": _Encoding("ogg", "libopus", "opus", 160_000, "flt"),
 }
@@ -152,24 +157,11 @@ def _transcode(
         total = _duration(source, stream)
         layout = "mono" if stream.channels == 1 else "stereo"
         rate = output_sample_rate(in_rate, target)
-        with av.open(os.fspath(dst), "w", format=encoding.muxer) as out:
-            encoder = out.add_stream(encoding.codec, rate=rate, layout=layout)
-            if not isinstance(encoder, av.AudioStream):
-                raise TypeError(f"{encoding.codec} is not an audio encoder")
-            encoder.bit_rate = encoding.bit_rate
+        with _output(dst, encoding, rate, layout) as out:
             resampler = av.AudioResampler(format=encoding.sample_format, layout=layout, rate=rate)
-            written = 0
             decoded = 0
             bad_packets = 0
             reported = 0.0
-
-            def encode(frames: list[av.AudioFrame]) -> None:
-                nonlocal written
-                for frame in frames:
-                    frame.pts = written
-                    written += frame.samples
-                    out.mux(encoder.encode(frame))
-
             for packet in source.demux(stream):
                 try:
                     frames = stream.decode(packet)
@@ -183,7 +175,7 @@ def _transcode(
                     # Timestamps of a damaged file can jump; the resampler only needs
                     # a steady count.
                     frame.pts = None
-                    encode(resampler.resample(frame))
+                    out.write(resampler.resample(frame))
                 if progress is not None and total:
                     done = min(decoded / in_rate / total, 0.999)
                     if done - reported >= _PROGRESS_STEP:
@@ -191,8 +183,63 @@ def _transcode(
                         progress(done)
             if decoded == 0:
                 raise CorruptFile("the file holds no decodable audio")
-            encode(resampler.resample(None))
-            out.mux(encoder.encode(None))
+            out.write(resampler.resample(None))
+            out.finish()
+
+
+class _Output(Protocol):
+    def write(self, frames: list[av.AudioFrame]) -> None: ...
+    def finish(self) -> None: ...
+
+
+@contextmanager
+def _output(dst: Path, encoding: _Encoding, rate: int, layout: str) -> Iterator[_Output]:
+    """Where resampled frames go: the machine's LAME for MP3 when it has one (three times
+    PyAV's own, `plyr.media.lame`), else PyAV's encoder and muxer."""
+    if encoding.codec == "libmp3lame" and lame_available():
+        with (
+            open(dst, "wb") as file,
+            Mp3Encoder(
+                rate, 1 if layout == "mono" else 2, encoding.bit_rate // 1000, info_tag=True
+            ) as encoder,
+        ):
+            yield _LameFile(file, encoder)
+        return
+    with av.open(os.fspath(dst), "w", format=encoding.muxer) as container:
+        encoder_stream = container.add_stream(encoding.codec, rate=rate, layout=layout)
+        if not isinstance(encoder_stream, av.AudioStream):
+            raise TypeError(f"{encoding.codec} is not an audio encoder")
+        encoder_stream.bit_rate = encoding.bit_rate
+        yield _Muxed(container, encoder_stream)
+
+
+class _Muxed:
+    def __init__(self, container: av.container.OutputContainer, stream: av.AudioStream) -> None:
+        self._container, self._stream, self._written = container, stream, 0
+
+    def write(self, frames: list[av.AudioFrame]) -> None:
+        for frame in frames:
+            frame.pts = self._written
+            self._written += frame.samples
+            self._container.mux(self._stream.encode(frame))
+
+    def finish(self) -> None:
+        self._container.mux(self._stream.encode(None))
+
+
+class _LameFile:
+    def __init__(self, file: BinaryIO, encoder: Mp3Encoder) -> None:
+        self._file, self._encoder = file, encoder
+
+    def write(self, frames: list[av.AudioFrame]) -> None:
+        for frame in frames:
+            self._file.write(self._encoder.encode(frame))
+
+    def finish(self) -> None:
+        self._file.write(self._encoder.flush())
+        # LAME kept the first frame free for its Info tag (length and gapless padding).
+        self._file.seek(0)
+        self._file.write(self._encoder.info_tag_frame())
 
 
 def _duration(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:

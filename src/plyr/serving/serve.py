@@ -7,8 +7,9 @@ Three ways to answer, picked from the storage backend and `PLYR_MEDIA_OFFLOAD`:
   ETag and Last-Modified; If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since
   and If-Range in the order RFC 9110 §13.2.2 gives; HEAD. Bytes leave through a small ASGI
   response that never holds more than one chunk of the file in memory:
-  - `http.response.pathsend` when the server offers it and the answer is the whole file
-    (granian: the server sends the file itself);
+  - `http.response.pathsend` when the server offers it and the answer is the whole file,
+    as a 200 or as the 206 of `bytes=0-` (granian: the server reads and sends the file
+    itself, off the event loop; it has no ranges, so other ranges take the paths below);
   - `http.response.zerocopysend` when offered, for whole files and ranges alike;
   - otherwise `pread` from one descriptor in chunks of up to 1 MiB. A read of at most
     `INLINE_READ_MAX` (256 KiB) first tries `preadv(RWF_NOWAIT)` on the event loop: the
@@ -16,11 +17,13 @@ Three ways to answer, picked from the storage backend and `PLYR_MEDIA_OFFLOAD`:
     cached 256 KiB read costs ~11-20 µs instead of a 40-100 µs hop to a worker thread
     (more under load, where the hop queues for the GIL). What is not cached goes to a
     thread; so do the 1 MiB chunks of long responses, whose copy then runs on another core
-    while the loop writes to sockets. Measured with bench/stream.py (uvicorn, 1 worker,
-    50 connections): random 256 KB ranges 2,900 req/s inline vs 2,000 with every read in
-    a thread (Starlette's FileResponse: 750); first 64 KB p50 8.5 ms vs 18 ms; whole 8 MB
-    files 1,800 MB/s with threaded 1 MiB chunks vs 1,500-1,700 inline, and a p99 of
-    0.35 s instead of 0.7-3 s. Where RWF_NOWAIT does not exist, every read uses a thread.
+    while the loop writes to sockets. Measured with an earlier bench/stream.py (uvicorn,
+    1 worker, 50 connections, `--inline-read-max`): random 256 KB ranges 2,900 req/s
+    inline vs 2,000 with every read in a thread (Starlette's FileResponse: 750); first
+    64 KB p50 8.5 ms vs 18 ms; whole 8 MB files 1,800 MB/s with threaded 1 MiB chunks vs
+    1,500-1,700 inline, and a p99 of 0.35 s instead of 0.7-3 s. An inline read is sent as
+    the bytearray it was read into (one 256 KiB copy less). Where RWF_NOWAIT does not
+    exist, every read uses a thread.
     Between chunks the response yields to the loop, or one fast client could hold it for
     a whole file (a cached read never suspends, and send() only does on a full socket).
 
@@ -91,6 +94,29 @@ def _read_method(request: Request) -> str:
     return "HEAD" if request.method == "HEAD" else "GET"
 
 
+# The request headers a file answer reads: found in one pass over the raw list (a
+# Starlette `Headers` lookup scans and decodes the whole list each time).
+_CONDITIONAL = frozenset(
+    {
+        b"if-match",
+        b"if-unmodified-since",
+        b"if-none-match",
+        b"if-modified-since",
+        b"range",
+        b"if-range",
+    }
+)
+
+
+def _conditional_headers(request: Request) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, value in request.scope["headers"]:
+        lower = name.lower()
+        if lower in _CONDITIONAL and lower.decode() not in found:
+            found[lower.decode()] = value.decode("latin-1")
+    return found
+
+
 def _not_found() -> ServiceError:
     return ServiceError(404, "not_found", "there is nothing at this address")
 
@@ -111,13 +137,14 @@ async def serve_object(
     the answer may be cached for a year and the key itself is the ETag.
     Raises `ServiceError(404)` when the object does not exist.
     """
-    path_for = getattr(storage, "path_for", None)
+    # `file_path` (a string) where the storage has it: cheaper than `path_for`'s Path.
+    path_for = getattr(storage, "file_path", None) or getattr(storage, "path_for", None)
     if path_for is None:
         return await _redirect(
             request, storage, key, content_type=content_type, immutable=immutable
         )
     try:
-        path: Path = path_for(key)
+        path: str | Path = path_for(key)
     except ValueError:
         raise _not_found() from None
 
@@ -155,7 +182,7 @@ async def serve_object(
 
 def _file_response(
     request: Request,
-    path: Path,
+    path: str | Path,
     key: str,
     fd: int | None,
     info: os.stat_result,
@@ -172,7 +199,7 @@ def _file_response(
         (b"etag", etag.encode()),
         (b"last-modified", http_date(modified).encode()),
     ]
-    headers = request.headers
+    headers = _conditional_headers(request)
     status = preconditions(
         headers.get("if-match"),
         headers.get("if-unmodified-since"),
@@ -224,12 +251,13 @@ def _file_response(
         headers=base,
         start=chosen.start,
         length=chosen.length,
-        whole=status_code == 200,
+        # `bytes=0-` (what <audio> asks first) is the whole file too: pathsend can send it.
+        whole=chosen.start == 0 and chosen.length == size,
     )
 
 
 def _offload(
-    path: Path,
+    path: str | Path,
     key: str,
     mode: OffloadMode,
     prefix: str,

@@ -4,6 +4,7 @@ tags and dates, the order of conditional requests (§13.2.2), and Content-Dispos
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -97,7 +98,9 @@ def parse_http_date(value: str | None) -> int | None:
         return None
 
 
+@functools.lru_cache(maxsize=1024)
 def http_date(timestamp: float) -> str:
+    """Cached: a file's Last-Modified is formatted for each of its answers."""
     return formatdate(timestamp, usegmt=True)
 
 
@@ -132,6 +135,7 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
+@functools.lru_cache(maxsize=4096)
 def strong_etag(key: str, size: int) -> str:
     """Content-addressed keys never change meaning, so the key (and size) is the validator."""
     digest = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()

@@ -29,11 +29,17 @@ class LocalStorage:
 
     def __init__(self, root: Path, public_base_url: str) -> None:
         self.root = root.resolve()
+        self._root = str(self.root)
         self.public_base_url = public_base_url.rstrip("/")
 
     def path_for(self, key: str) -> Path:
         """The file behind a key; the streaming path hands it to sendfile or the proxy."""
         return self.root / validate_key(key)
+
+    def file_path(self, key: str) -> str:
+        """`path_for` as a string, for the serving path: a pathlib join of a key costs
+        more than opening the file does."""
+        return f"{self._root}/{validate_key(key)}"
 
     async def put(
         self, key: str, chunks: AsyncIterable[bytes], content_type: str | None = None

@@ -2,9 +2,10 @@
 getLyricsBySongId (OpenSubsonic's `songLyrics` v1: a `lyricsList` of `structuredLyrics`,
 one per language, lines with start times when synced).
 
-Both answer what `plyr.tracks.lyrics.lyrics_of` gives, which is nothing until issue 20
-puts lyrics in the track record: `<lyrics/>` (with an empty `value` in JSON, which
-clients such as py-opensonic require) and a `lyricsList` with no entries. A song id that
+Both answer what `plyr.tracks.lyrics.lyrics_of` reads from the track's record (its
+`lyrics`: the plain text first, then the synced lines). A track without lyrics answers
+`<lyrics/>` (with an empty `value` in JSON, which clients such as py-opensonic require)
+and a `lyricsList` with no entries. A song id that
 names no song players may meet is error 70, as for any song.
 """
 

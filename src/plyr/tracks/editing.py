@@ -20,7 +20,7 @@ from plyr.social import sync
 from plyr.social.albums import file_under_album
 from plyr.social.list_rows import lists_holding
 from plyr.social.tags import normalise_tags, set_tags
-from plyr.tracks import labels
+from plyr.tracks import labels, lyrics
 from plyr.tracks.catalogue import NotPlayable, owned_track
 from plyr.tracks.queue import drop_tracks
 from plyr.tracks.uploads import MAX_ALBUM, MAX_DESCRIPTION, MAX_TITLE, resolve_features
@@ -56,6 +56,11 @@ async def edit_track(runtime: Runtime, track_id: int, did: str, changes: dict[st
         # Known content warnings, or values the track already carries (another client's).
         values["self_labels"] = labels.checked(
             list(changes["self_labels"]), keep=current.self_labels or []
+        )
+    if (entered := changes.get("lyrics")) is not None:
+        # The whole object: what is left out (or empty) is removed.
+        values["lyrics"] = lyrics.checked(
+            entered.get("plain"), entered.get("synced"), entered.get("lang")
         )
     if changes.get("features") is not None:
         values["features"] = await resolve_features(runtime, list(changes["features"]), did)

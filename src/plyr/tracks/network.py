@@ -7,7 +7,9 @@ was lost) becomes a Track row at once, published, with the record's fields, and
 fetches and prepares its audio. Listings leave the track out until its audio is ready.
 
 - A record is left out (`RecordSkipped`, with the reason) when it fails the lexicon, names
-  neither audioBlob nor audioUrl, or its author's DID does not resolve.
+  neither audioBlob nor audioUrl, or its author's DID does not resolve. Within a valid
+  record, a part plyr would refuse from its own form (a tag, synced lyrics that are not
+  LRC) is left out and the rest indexed.
 - Edits follow: the fields are updated; the audio is fetched again only when its source
   changed (the blob's CID or, without a blob, the URL), the artwork only when its own did.
   A URL pointing at plyr itself is plyr's own copy, never a new source.
@@ -42,6 +44,7 @@ from plyr.ingest import RecordSkipped, record_handler
 from plyr.jobs.queue import enqueue
 from plyr.runtime import Runtime
 from plyr.social.tags import MAX_TAGS, normalise_tags, set_tags
+from plyr.tracks import lyrics
 from plyr.tracks.downloads import blob_cid_of
 from plyr.tracks.fetching import enqueue_fetch, media_keys
 from plyr.tracks.labels import values_from_record
@@ -112,6 +115,8 @@ def _valid(runtime: Runtime, event: RecordEvent) -> dict[str, Any]:
     texts = [record.get(name) for name in ("title", "artist", "album", "description")]
     texts += [record.get("fileType"), record.get("audioUrl"), record.get("imageUrl")]
     texts += _strings(record.get("tags"))
+    words = record.get("lyrics")
+    texts += [words.get(part) for part in ("plain", "synced")] if isinstance(words, dict) else []
     if not storable(*(text for text in texts if isinstance(text, str))):
         raise RecordSkipped("a text field holds a NUL character")
     return record
@@ -208,6 +213,7 @@ def _fill(settings: Settings, row: Track, event: RecordEvent, record: dict[str, 
     if row.audio_state == AUDIO_PENDING and isinstance(duration, int):
         row.duration_seconds = duration  # until the audio is probed
     row.self_labels = values_from_record(record.get("labels"))
+    row.lyrics = lyrics.from_record(record.get("lyrics"))  # a synced text not LRC: left out
     gate = record.get("supportGate")
     row.support_gate = dict(gate) if isinstance(gate, dict) else None
     row.audio_blob_cid = blob_cid_of(record.get("audioBlob"))

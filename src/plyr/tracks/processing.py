@@ -147,6 +147,7 @@ async def _process(ctx: JobContext, runtime: Runtime, upload: Upload, stored: li
                 description=fields.get("description") or None,
                 features=fields.get("features") or [],
                 self_labels=list(fields.get("self_labels") or []),
+                lyrics=fields.get("lyrics") or None,
                 size_bytes=upload.size_bytes,
                 rkey=next_tid(),
                 publish_state=PublishState.publishing,

@@ -51,6 +51,8 @@ def track_record(
         record["description"] = track.description
     if tags:
         record["tags"] = tags
+    if track.lyrics:
+        record["lyrics"] = track.lyrics  # plyr's own field ({plain, synced, lang})
     if track.support_gate:
         record["supportGate"] = track.support_gate  # the real plyr.fm's, kept as it came
     if labels := record_labels(track.self_labels or []):

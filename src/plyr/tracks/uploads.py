@@ -31,7 +31,7 @@ from plyr.media.sniff import sniff_audio
 from plyr.runtime import Runtime
 from plyr.social.tags import normalise_tags
 from plyr.storage.base import put_file
-from plyr.tracks import labels
+from plyr.tracks import labels, lyrics
 from plyr.tracks.forms import ReceivedForm
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ class TrackFields:
     tags: list[str]
     features: list[dict[str, Any]]
     self_labels: list[str]  # content warnings (plyr.tracks.labels)
+    lyrics: dict[str, str] | None = None  # the record's `lyrics` (plyr.tracks.lyrics)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +90,7 @@ class TrackFields:
             "tags": self.tags,
             "features": self.features,
             "self_labels": self.self_labels,
+            "lyrics": self.lyrics,
         }
 
 
@@ -144,6 +146,9 @@ async def read_fields(runtime: Runtime, form: ReceivedForm, own_did: str) -> Tra
         tags=normalise_tags(form.fields.get("tags", [])),
         self_labels=labels.checked(form.fields.get("self_labels", [])),
         features=await resolve_features(runtime, form.fields.get("features", []), own_did),
+        lyrics=lyrics.checked(
+            form.value("lyrics"), form.value("synced_lyrics"), form.value("lyrics_lang")
+        ),
     )
 
 

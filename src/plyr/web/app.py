@@ -22,6 +22,7 @@ from plyr.jobs.worker import Worker, WorkerOptions
 from plyr.moderation import relabel, scanning
 from plyr.monitoring import Monitoring
 from plyr.runtime import Runtime
+from plyr.serving.public import PublicMediaMiddleware
 from plyr.subsonic import router as subsonic_router
 from plyr.tracks import leftovers
 from plyr.web import api, media, pages
@@ -99,6 +100,8 @@ def create_app(
     app.add_middleware(HeadAsGetMiddleware)
     # Signed-out visitors' home, track and artist pages, kept a few seconds (ETag/304).
     app.add_middleware(PageCacheMiddleware)
+    # Public tracks' media answered before routing, from the public folder's links.
+    app.add_middleware(PublicMediaMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     if VENDOR_DIR.is_dir():  # htmx from npm (frontend/); without it pages still work

@@ -16,6 +16,7 @@ from plyrfm.models import (
     LikeState,
     ListDetail,
     ListSummary,
+    LyricsEdit,
     Me,
     NowPlaying,
     Profile,
@@ -115,8 +116,10 @@ class AsyncClient:
         tags: Sequence[str] | None = None,
         features: Sequence[str] | None = None,
         self_labels: Sequence[str] | None = None,
+        lyrics: LyricsEdit | None = None,
     ) -> Track:
-        """Change a track of yours; None leaves a field as it is, [] empties a list."""
+        """Change a track of yours; None leaves a field as it is, [] empties a list.
+        `lyrics` replaces the track's lyrics whole (`LyricsEdit()` removes them)."""
         operation = tracks.edit_track(
             self._ctx,
             track_id,
@@ -126,6 +129,7 @@ class AsyncClient:
             tags=tags,
             features=features,
             self_labels=self_labels,
+            lyrics=lyrics,
         )
         return await self._run(operation)
 
@@ -143,13 +147,17 @@ class AsyncClient:
         tags: Sequence[str] = (),
         features: Sequence[str] = (),
         self_labels: Sequence[str] = (),
+        lyrics: str | None = None,
+        synced_lyrics: str | None = None,
+        lyrics_lang: str | None = None,
         cover: Path | str | None = None,
         on_progress: OnUploadProgress | None = None,
     ) -> Track:
         """Upload an audio file and wait until its track is published; returns it.
         `on_progress` gets an `UploadProgress`: phase "sending" while the file goes up, then
         each of the server's phases. Raises UploadFailed when processing fails,
-        InvalidRequest when plyr refuses the file (not audio, too big)."""
+        InvalidRequest when plyr refuses the file (not audio, too big, lyrics that are
+        not LRC). `synced_lyrics` is LRC text (`[mm:ss.xx] words` lines)."""
         operation = uploads.upload(
             self._ctx,
             path,
@@ -159,6 +167,9 @@ class AsyncClient:
             tags=tags,
             features=features,
             self_labels=self_labels,
+            lyrics=lyrics,
+            synced_lyrics=synced_lyrics,
+            lyrics_lang=lyrics_lang,
             cover=cover,
             on_progress=on_progress,
         )

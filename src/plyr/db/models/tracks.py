@@ -147,6 +147,9 @@ class Track(Base):
     self_labels: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     # The real plyr.fm's `supportGate` ({"type": "any"}), kept as the record says.
     support_gate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The record's `lyrics` ({"plain", "synced" (LRC), "lang"}, any part left out), as
+    # `plyr.tracks.lyrics` checked it; None when the track has none.
+    lyrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Tracks indexed from the network (another client, a backfill) fetch their audio from
     # the record's audioBlob or audioUrl: `audio_url` is the record's URL; `audio_state` is
     # "ready" (playable), "pending" (being fetched) or "unplayable" (`audio_error` says why).

@@ -95,6 +95,21 @@ async def get_track(track_id: PathId, runtime: RuntimeDep, caller: OptionalCalle
     return track_out(runtime, track, await tags_of(runtime, track_id))
 
 
+class LyricsEdit(BaseModel):
+    """The track's new lyrics, whole: a part left out or empty is removed."""
+
+    model_config = with_examples(
+        {"plain": "the tide comes in\nand goes out", "lang": "en"},
+        {"synced": "[00:12.50]the tide comes in\n[00:17.00]and goes out"},
+    )
+
+    plain: str | None = Field(default=None, max_length=10_000)
+    synced: str | None = Field(
+        default=None, max_length=20_000, description="LRC: `[mm:ss.xx] words` lines"
+    )
+    lang: str | None = Field(default=None, max_length=64, description="BCP-47, e.g. en")
+
+
 class TrackEdit(BaseModel):
     """The fields to change; those left out stay as they are."""
 
@@ -113,6 +128,9 @@ class TrackEdit(BaseModel):
         max_length=10,
         description="content warnings (replaces the track's): sexual, porn, nudity, "
         "graphic-media; [] removes them",
+    )
+    lyrics: LyricsEdit | None = Field(
+        default=None, description="replaces the track's lyrics; {} removes them"
     )
 
 

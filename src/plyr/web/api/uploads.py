@@ -44,6 +44,9 @@ UPLOAD_FORM = multipart_body(
             "description": "content warnings: sexual, porn, nudity, graphic-media "
             "(comma-separated or repeat the field)",
         },
+        "lyrics": {**_TEXT, "description": "plain lyrics"},
+        "synced_lyrics": {**_TEXT, "description": "synced lyrics, LRC (`[mm:ss.xx] words`)"},
+        "lyrics_lang": {**_TEXT, "description": "the lyrics' language, BCP-47 (e.g. en)"},
         "image": {**BINARY, "description": "optional artwork"},
     },
     ["file"],
@@ -74,8 +77,8 @@ async def upload_track(
     request: Request, runtime: RuntimeDep, caller: CallerDep, _csrf: CsrfDep
 ) -> UploadAccepted:
     """Upload audio (`file`) with `title`, `album`, `tags`, `features` (handles),
-    `description`, content warnings (`self_labels`) and optional artwork (`image`), as
-    multipart/form-data. Returns at once;
+    `description`, content warnings (`self_labels`), lyrics (`lyrics` plain, `synced_lyrics`
+    LRC, `lyrics_lang`) and optional artwork (`image`), as multipart/form-data. Returns at once;
     follow `progress_url` (Server-Sent Events) until the track is published."""
     upload = await receive_upload(request, runtime, caller)
     return UploadAccepted(

@@ -14,7 +14,6 @@ storage's layout, which no answer gives away.
 
 from __future__ import annotations
 
-import mimetypes
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -27,6 +26,7 @@ from plyr.runtime import Runtime
 from plyr.serving.serve import serve_object
 from plyr.social import lists
 from plyr.storage.base import validate_key
+from plyr.storage.content_types import content_type_for_key
 from plyr.tracks.catalogue import Unavailable, check_stored_key, playable_track, visible_track
 from plyr.web.media.answers import (
     ARTWORK_TYPES,
@@ -48,38 +48,6 @@ BYTES: dict[str, Any] = {
     "response_class": Response,
     "openapi_extra": {"parameters": REQUEST_HEADERS},
 }
-
-# What browsers expect per extension; mimetypes' answers differ between systems.
-CONTENT_TYPES = {
-    "mp3": "audio/mpeg",
-    "m4a": "audio/mp4",
-    "mp4": "audio/mp4",
-    "aac": "audio/aac",
-    "flac": "audio/flac",
-    "ogg": "audio/ogg",
-    "oga": "audio/ogg",
-    "opus": "audio/ogg",
-    "wav": "audio/wav",
-    "aif": "audio/aiff",
-    "aiff": "audio/aiff",
-    "webm": "audio/webm",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "gif": "image/gif",
-    "avif": "image/avif",
-}
-
-
-def content_type_for_key(key: str) -> str:
-    extension = key.rpartition("/")[2].rpartition(".")[2].lower()
-    known = CONTENT_TYPES.get(extension)
-    if known:
-        return known
-    guessed, _ = mimetypes.guess_type(key)
-    return guessed or "application/octet-stream"
-
 
 # Reference recordings (copyright review) are the operators' alone: they hear them through
 # /media/admin/references/{id}/audio, never by key here; exports go to their owner through

@@ -1,5 +1,5 @@
-"""The track page (the player, likes, timed comments, share; the artist's content warnings,
-with the artwork blurred) and the owner's forms on it: edit the details and the content
+"""The track page (the player, likes, timed comments, share, lyrics; the artist's content
+warnings, with the artwork blurred) and the owner's forms on it: edit the details and the content
 warnings, delete, retry a failed publish."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from plyr.tracks import editing
+from plyr.tracks import editing, lyrics
 from plyr.tracks.browsing import track_page_read
 from plyr.tracks.catalogue import audio_notice, audio_pending
 from plyr.tracks.labels import blurs_artwork
@@ -67,6 +67,7 @@ async def track_page(
             "likers": read.likers,
             "album_list": {"id": read.album_id} if read.album_id is not None else None,
             "art_key": track.image_key or track.image_url,
+            "lyrics": lyrics.lyrics_of(track),
             **share_context(runtime, track, caller),
         },
     )
@@ -82,6 +83,9 @@ async def edit_from_page(
     album: Annotated[str, Form(max_length=256)] = "",
     tags: Annotated[str, Form(max_length=1000)] = "",
     description: Annotated[str, Form(max_length=5000)] = "",
+    lyrics: Annotated[str, Form(max_length=10_000)] = "",
+    synced_lyrics: Annotated[str, Form(max_length=20_000)] = "",
+    lyrics_lang: Annotated[str, Form(max_length=64)] = "",
     # The form's checkboxes: none ticked sends none, which removes every warning.
     self_labels: Annotated[list[str] | None, Form(max_length=10)] = None,
 ) -> Response:
@@ -95,6 +99,7 @@ async def edit_from_page(
             "tags": [tags],
             "description": description,
             "self_labels": self_labels or [],
+            "lyrics": {"plain": lyrics, "synced": synced_lyrics, "lang": lyrics_lang},
         },
     )
     return RedirectResponse(f"/tracks/{track_id}", status_code=303)

@@ -34,6 +34,12 @@ PERSON: dict[str, Any] = {
     "avatar_url": f"https://cdn.bsky.app/img/avatar/plain/{ALICE}/{AVATAR_CID}@jpeg",
 }
 
+LYRICS: dict[str, Any] = {
+    "plain": "the tide comes in\nand goes out",
+    "synced": "[00:12.50]the tide comes in\n[00:17.00]and goes out",
+    "lang": "en",
+}
+
 TRACK: dict[str, Any] = {
     "id": 42,
     "title": "harbour lights",
@@ -59,6 +65,7 @@ TRACK: dict[str, Any] = {
     "taken_down": False,
     "takedown_reason": None,
     "self_labels": [],
+    "lyrics": LYRICS,
 }
 
 TRACK_SUMMARY: dict[str, Any] = {

@@ -11,7 +11,23 @@ from plyr.db.models import Artist, SyncedRecord, Track
 from plyr.runtime import Runtime
 from plyr.social.tags import tags_by_track
 from plyr.tracks.records import audio_url, image_url
-from plyr.web.shared.examples import PERSON, TRACK, TRACK_SUMMARY, with_examples
+from plyr.web.shared.examples import LYRICS, PERSON, TRACK, TRACK_SUMMARY, with_examples
+
+
+class LyricsOut(BaseModel):
+    """The track's lyrics as the record carries them: plain text, synced LRC, language."""
+
+    model_config = with_examples(LYRICS)
+
+    plain: str | None
+    synced: str | None
+    lang: str | None
+
+
+def lyrics_out(value: dict[str, Any] | None) -> LyricsOut | None:
+    if not value:
+        return None
+    return LyricsOut(plain=value.get("plain"), synced=value.get("synced"), lang=value.get("lang"))
 
 
 class TrackOut(BaseModel):
@@ -43,6 +59,7 @@ class TrackOut(BaseModel):
     takedown_reason: str | None = None
     # The artist's content warnings (the record's self-labels), e.g. ["sexual"].
     self_labels: list[str] = Field(default_factory=list)
+    lyrics: LyricsOut | None = None
 
 
 def track_out(runtime: Runtime, track: Track, tags: list[str]) -> TrackOut:
@@ -72,6 +89,7 @@ def track_out(runtime: Runtime, track: Track, tags: list[str]) -> TrackOut:
         taken_down=track.taken_down_at is not None,
         takedown_reason=track.takedown_reason if track.taken_down_at is not None else None,
         self_labels=list(track.self_labels or []),
+        lyrics=lyrics_out(track.lyrics),
     )
 
 

@@ -21,6 +21,8 @@ from plyrfm.models.social import (
 )
 from plyrfm.models.tracks import (
     DownloadProgress,
+    Lyrics,
+    LyricsEdit,
     Progress,
     RankedTrack,
     Track,
@@ -48,6 +50,8 @@ __all__ = [
     "ListKind",
     "ListRename",
     "ListSummary",
+    "Lyrics",
+    "LyricsEdit",
     "Me",
     "NowPlaying",
     "Person",

@@ -7,6 +7,26 @@ from typing import Any, ClassVar
 from plyrfm.models.base import PlyrModel
 
 
+class Lyrics(PlyrModel):
+    """A track's lyrics: plain text, synced LRC (`[mm:ss.xx] words`), language (BCP-47)."""
+
+    __schema__ = "LyricsOut"
+
+    plain: str | None
+    synced: str | None
+    lang: str | None
+
+
+class LyricsEdit(PlyrModel):
+    """New lyrics for a track, whole: a part left out (None) or empty is removed."""
+
+    __schema__ = "LyricsEdit"
+
+    plain: str | None = None
+    synced: str | None = None
+    lang: str | None = None
+
+
 class Track(PlyrModel):
     """A track, as `GET /api/tracks/{id}` answers it."""
 
@@ -36,6 +56,7 @@ class Track(PlyrModel):
     taken_down: bool = False
     takedown_reason: str | None = None
     self_labels: list[str] = []
+    lyrics: Lyrics | None = None
 
 
 class TrackPage(PlyrModel):
@@ -83,6 +104,7 @@ class TrackEdit(PlyrModel):
     tags: list[str] | None = None
     features: list[str] | None = None
     self_labels: list[str] | None = None
+    lyrics: LyricsEdit | None = None
 
 
 class UploadAccepted(PlyrModel):

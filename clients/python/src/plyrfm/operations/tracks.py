@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from plyrfm.effects import Operation
 from plyrfm.exchange import Context, call, call_many, call_no_answer
-from plyrfm.models import RankedTrack, Track, TrackEdit
+from plyrfm.models import LyricsEdit, RankedTrack, Track, TrackEdit
 from plyrfm.operations.paging import track_pages
 from plyrfm.routes import ROUTES
 
@@ -38,6 +38,7 @@ def edit_track(
     tags: Sequence[str] | None,
     features: Sequence[str] | None,
     self_labels: Sequence[str] | None,
+    lyrics: LyricsEdit | None = None,
 ) -> Operation[Track]:
     edit = TrackEdit(
         title=title,
@@ -46,6 +47,7 @@ def edit_track(
         tags=_listed(tags),
         features=_listed(features),
         self_labels=_listed(self_labels),
+        lyrics=lyrics,
     )
     route = ROUTES["edit_track"]
     return (yield from call(ctx, route, Track, path={"track_id": track_id}, json_body=edit))

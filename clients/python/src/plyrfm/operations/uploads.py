@@ -80,11 +80,15 @@ def upload(
     self_labels: Sequence[str],
     cover: Path | str | None,
     on_progress: OnUploadProgress | None,
+    lyrics: str | None = None,
+    synced_lyrics: str | None = None,
+    lyrics_lang: str | None = None,
 ) -> Operation[Track]:
     require_token(ctx, "uploading")
     audio = readable_file(path, "audio file")
     image = readable_file(cover, "cover") if cover is not None else None
-    text = {"title": title, "album": album, "description": description}
+    text = {"title": title, "album": album, "description": description, "lyrics": lyrics}
+    text |= {"synced_lyrics": synced_lyrics, "lyrics_lang": lyrics_lang}
     lists = {"tags": tags, "features": features, "self_labels": self_labels}
     form = _form(audio, image, text, lists)
     total = form.length()

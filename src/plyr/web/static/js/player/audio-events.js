@@ -3,7 +3,7 @@
 
 import { audio, toggleButton } from "./elements.js";
 import { showTitle, updateTime } from "./display.js";
-import { beginListen, countListening, forgetListen, listen } from "./listens.js";
+import { countListening, forgetListen } from "./listens.js";
 import {
   NOW_PLAYING_EVERY_MS,
   nowPlayingAt,
@@ -12,6 +12,7 @@ import {
   reportNowPlaying,
   stopNowPlaying,
 } from "./now-playing.js";
+import { announcePlaying } from "./playback.js";
 import { next } from "./queue-actions.js";
 import { currentTrack } from "./queue-state.js";
 import { channel, persist, tabId } from "./queue-sync.js";
@@ -19,12 +20,9 @@ import { channel, persist, tabId } from "./queue-sync.js";
 audio.addEventListener("play", () => {
   toggleButton.dataset.playing = "true";
   toggleButton.setAttribute("aria-label", "pause");
-  const track = currentTrack();
-  showTitle();
   if (channel) channel.postMessage({ type: "playing", from: tabId });
-  if (track && !listen) beginListen(track);
   playingHere();
-  reportNowPlaying();
+  announcePlaying();
 });
 audio.addEventListener("pause", () => {
   delete toggleButton.dataset.playing;

@@ -12,8 +12,14 @@ export function forgetListen() {
 }
 
 export async function beginListen(track) {
-  const response = await fetch(`/api/tracks/${track.id}/listens`, { method: "POST" });
-  if (!response.ok) return;
+  // Held at once, so a second `play` (or `announcePlaying`) before the answer starts none.
+  const starting = (listen = { token: null, threshold: Infinity, heard: 0, last: null, reported: true });
+  const response = await fetch(`/api/tracks/${track.id}/listens`, { method: "POST" }).catch(() => null);
+  if (listen !== starting) return; // another track began meanwhile
+  if (!response?.ok) {
+    listen = null; // the next play tries again
+    return;
+  }
   const data = await response.json();
   listen = { token: data.listen_token, threshold: data.threshold_ms, heard: 0, last: null, reported: false };
 }

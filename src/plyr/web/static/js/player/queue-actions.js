@@ -3,7 +3,7 @@
 // (queue-sync.js) and shown (queue-panel.js).
 
 import { audio } from "./elements.js";
-import { loadCurrent } from "./playback.js";
+import { announcePlaying, loadCurrent, prime, unprime } from "./playback.js";
 import { render } from "./queue-panel.js";
 import { currentTrack, state } from "./queue-state.js";
 import { persist } from "./queue-sync.js";
@@ -43,28 +43,52 @@ async function fetchTrack(id) {
   return response.json();
 }
 
+// Tracks clicked in quick succession are fetched at once but join the queue in the order
+// they were clicked: an "add" right after ▶ must not land first because its answer did.
+let joining = Promise.resolve();
+
+function inClickOrder(id, join) {
+  const fetched = fetchTrack(id);
+  const joined = joining.then(() => fetched).then(join);
+  joining = joined.catch(() => {});
+  return joined;
+}
+
 export async function playNow(id) {
-  const track = await fetchTrack(id);
-  const existing = state.tracks.findIndex((t) => t.id === track.id);
-  if (existing >= 0) state.current = existing;
-  else {
-    state.tracks.splice(state.current + (state.tracks.length ? 1 : 0), 0, track);
-    state.current = state.tracks.indexOf(track);
+  const [startAt, wasPlaying] = [audio.currentTime || 0, !audio.paused];
+  const primed = prime(id); // the sound starts while the details are on their way
+  try {
+    await inClickOrder(id, (track) => {
+      const existing = state.tracks.findIndex((t) => t.id === track.id);
+      if (existing >= 0) state.current = existing;
+      else {
+        state.tracks.splice(state.current + (state.tracks.length ? 1 : 0), 0, track);
+        state.current = state.tracks.indexOf(track);
+      }
+      loadCurrent(0, true);
+      if (primed && !audio.paused) announcePlaying(); // its `play` came before the queue had it
+      persist();
+      render();
+    });
+  } catch (error) {
+    if (audio.dataset.trackId === String(id)) {
+      if (primed) unprime(startAt, wasPlaying); // back to what the queue holds
+      else if (!wasPlaying) audio.pause();
+    }
+    throw error;
   }
-  loadCurrent(0, true);
-  persist();
-  render();
 }
 
 export async function enqueue(id, { nextUp = false } = {}) {
   try {
-    const track = await fetchTrack(id);
-    if (nextUp) state.tracks.splice(state.current + 1, 0, track);
-    else state.tracks.push(track);
-    if (state.tracks.length === 1) loadCurrent(0, false);
-    persist();
-    render();
-    toast(nextUp ? `“${track.title}” plays next` : `added “${track.title}” to the queue`);
+    await inClickOrder(id, (track) => {
+      if (nextUp) state.tracks.splice(state.current + 1, 0, track);
+      else state.tracks.push(track);
+      if (state.tracks.length === 1) loadCurrent(0, false);
+      persist();
+      render();
+      toast(nextUp ? `“${track.title}” plays next` : `added “${track.title}” to the queue`);
+    });
   } catch (error) {
     toast(error.message, true);
   }
