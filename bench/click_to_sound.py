@@ -125,6 +125,11 @@ async def main() -> None:
     results |= {f"warm, {name}": clicks for name, clicks in warm.items()}
     print()
     print("\n".join(table(results)))
+    print()
+    for name, clicks in results.items():
+        median = statistics.median(click.playing_ms for click in clicks)
+        verdict = "met" if median <= TARGET_MS else "NOT met"
+        print(f"issue 19 target: {name} median {median:.0f} ms; target <= {TARGET_MS}: {verdict}")
     print(f"\nload average: {before} before the clicks, {after} after")
 
 

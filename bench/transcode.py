@@ -168,6 +168,10 @@ def main() -> None:
     ):
         theirs = f"ffmpeg CLI → {target}"
         print(f"{name:34} {wall[theirs] / wall[ours]:7.2f} {cpu[theirs] / cpu[ours]:7.2f}")
+    # The target: plyr's default (MP3) at >= 0.9x the CLI's speed, wall clock.
+    speed = wall["ffmpeg CLI → mp3 320k"] / wall["plyr → mp3 320k"]
+    verdict = "met" if speed >= 0.9 else "NOT met"
+    print(f"\nissue 19 target: mp3 320k {speed:.2f}x the ffmpeg CLI; target >= 0.9: {verdict}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -48,7 +48,43 @@ def print_report(
                 f"  {name:44} {f.requests_per_second:8.0f} {f.megabytes_per_second:8.0f} "
                 f"{f.p50_ms:8.2f} {f.p99_ms:8.2f} {f.errors:6d}  {ratio}"
             )
+    print_targets(results)
     print("\nnginx offload check (docs/nginx.conf):")
     for note in notes:
         print(f"  {note}")
     print(f"\ntotal {elapsed:.0f} s")
+
+
+# The issue's targets, per plyr target: (workload, unit, bound, higher is better).
+ONE_PROCESS = tuple(
+    f"plyr serve, {server}: {route}"
+    for server in ("granian", "uvicorn")
+    for route in ("/media/{key}", "/audio/{id}")
+)
+OFFLOAD = "nginx + plyr offload: /media/{key}"
+GOALS = (
+    ("whole", "MB/s", 1.0, ONE_PROCESS),
+    ("ranges", "req/s", 0.5, ONE_PROCESS),
+    ("ranges", "req/s", 0.9, (OFFLOAD,)),
+    ("first", "p50", 10.0, (*ONE_PROCESS, OFFLOAD)),
+)
+
+
+def print_targets(results: dict[tuple[str, str], Figures]) -> None:
+    """One line per issue-19 target and server: the ratio to nginx and the verdict."""
+    print("\nissue 19 targets (ratio to nginx static, same run)")
+    for mode, unit, bound, names in GOALS:
+        base = results[("nginx static", mode)]
+        for name in names:
+            f = results[(name, mode)]
+            if unit == "p50":
+                ratio = f.p50_ms / base.p50_ms if base.p50_ms else float("inf")
+                ok, sign = ratio <= bound, "<="
+            elif unit == "MB/s":
+                ratio, sign = f.megabytes_per_second / base.megabytes_per_second, ">="
+                ok = ratio >= bound
+            else:
+                ratio, sign = f.requests_per_second / base.requests_per_second, ">="
+                ok = ratio >= bound
+            verdict = "met" if ok else "NOT met"
+            print(f"  {name:40} {mode:7} {ratio:6.2f}x; target {sign} {bound}: {verdict}")
