@@ -4,14 +4,16 @@ streaming against nginx, transcoding against the ffmpeg CLI, click-to-sound in C
 and the suite's wall time on a fresh clone.
 
 Usage: .venv/bin/python bench/all.py [--only read_paths,stream,...] [--no-suite]
-                                     [--out bench/results.md]
+                                     [--out bench/results.md] [--merge]
 
 The benches run one after another (never side by side: each is the machine's only load),
 each as its own process with its own command line, which `results.md` repeats so any
 figure can be measured again alone. The summary gathers every line a bench printed with
 a verdict ("met" / "NOT met"); the full output of each follows. Catalogues for the read
 paths are generated once (about 2.5 minutes per database) and kept at read_paths.py's
-default places. Run it on a quiet machine: the load average is recorded before and after
+default places. `--merge` keeps the results of the benches not run now from the out file
+(`--only stream --no-suite --merge` measures streaming again; `--only none --merge` the
+suite alone). Run it on a quiet machine: the load average is recorded before and after
 each bench, so a run that was not quiet says so.
 """
 
@@ -178,18 +180,53 @@ def section(bench: Bench) -> list[str]:
     ]
 
 
-def write(out: Path, ran: list[Bench], suite: Bench | None, header: list[str]) -> None:
+def summary_lines(bench: Bench) -> list[str]:
+    if bench.name == "suite":
+        return [f"[suite] {line}" for line in suite_summary(bench)]
+    verdicts = [line.strip() for line in bench.output.splitlines() if VERDICT.search(line)]
+    if not verdicts:
+        return [f"[{bench.name}] no verdict printed ({bench.status})"]
+    return [f"[{bench.name}] {line}" for line in verdicts]
+
+
+def kept_from(out: Path, fresh: set[str]) -> tuple[list[str], list[str], list[str]]:
+    """With --merge: the header, summary lines and sections of an earlier results.md for
+    the benches not run now (their dates and load averages stay in their sections)."""
+    if not out.exists():
+        return [], [], []
+    text = out.read_text()
+    head, _, rest = text.partition("\n## Summary\n")
+    header = [line for line in head.splitlines() if line.startswith("- ")]
+    block, _, sections = rest.partition("```\n\n## ")
+    summary = [
+        line
+        for line in block.splitlines()
+        if line.startswith("[") and line[1:].split("]", 1)[0] not in fresh
+    ]
+    kept: list[str] = []
+    for part in f"## {sections}".split("\n## ") if sections else []:
+        name = part.removeprefix("## ").split("\n", 1)[0].strip()
+        if name and name not in fresh:
+            kept += [f"## {part.removeprefix('## ').rstrip()}", ""]
+    return header, summary, kept
+
+
+def write(out: Path, ran: list[Bench], suite: Bench | None, header: list[str], merge: bool) -> None:
+    benches = ran + ([suite] if suite else [])
+    earlier_header, earlier_summary, earlier_sections = (
+        kept_from(out, {bench.name for bench in benches}) if merge else ([], [], [])
+    )
     lines = ["# Benchmark results (issue 19)", "", "Written by `bench/all.py`.", "", *header, ""]
+    if earlier_header and earlier_header != header:
+        lines += ["Sections kept from an earlier run (`--merge`) were measured on:", ""]
+        lines += [*earlier_header, ""]
     lines += ["## Summary", "", "Every line a bench printed with a verdict:", "", "```"]
-    for bench in ran:
-        verdicts = [line.rstrip() for line in bench.output.splitlines() if VERDICT.search(line)]
-        lines += [f"[{bench.name}] {line.strip()}" for line in verdicts]
-        if not verdicts:
-            lines.append(f"[{bench.name}] no verdict printed ({bench.status})")
-    if suite is not None:
-        lines += [f"[suite] {line}" for line in suite_summary(suite)]
+    lines += earlier_summary
+    for bench in benches:
+        lines += summary_lines(bench)
     lines += ["```", ""]
-    for bench in ran + ([suite] if suite else []):
+    lines += earlier_sections
+    for bench in benches:
         lines += section(bench)
     out.write_text("\n".join(lines))
 
@@ -200,8 +237,11 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(names), help=f"some of {','.join(names)}")
     parser.add_argument("--no-suite", action="store_true", help="skip the suite's wall time")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the out file's other benches' results"
+    )
     args = parser.parse_args()
-    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    only = {name.strip() for name in args.only.split(",") if name.strip()} - {"none"}
     if unknown := only - set(names):
         parser.error(f"unknown benches: {', '.join(sorted(unknown))}")
     header = machine()
@@ -214,7 +254,7 @@ def main() -> None:
         suite = suite_bench()
         run(suite)
         shutil.rmtree(suite.cwd.parent, ignore_errors=True)
-    write(Path(args.out), ran, suite, header)
+    write(Path(args.out), ran, suite, header, args.merge)
     print(f"wrote {args.out}")
     sys.exit(0 if all(b.status == "ok" for b in ran) else 1)
 
