@@ -34,30 +34,16 @@ from tests.support.databases import (
 from tests.support.local_http import server, silent_port  # noqa: F401
 from tests.support.seaweedfs import S3Server, SeaweedUnavailable, seaweedfs_server
 
-TESTS = Path(__file__).parent
+# httpx clients share one default TLS context instead of reading the CA bundle each.
+from tests.support.tls_context import create_ssl_context  # noqa: F401
 
-
-def _shares_package_fixtures(package: Path) -> bool:
-    conftest = package / "conftest.py"
-    return conftest.is_file() and 'scope="package"' in conftest.read_text()
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the marks into node ids
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`--dist loadgroup`, as scripts/test runs), keep what shares an
-    expensive fixture on one worker: a package whose conftest has package-scoped fixtures
-    (a live plyr, signed-in users) goes whole to one worker, any other module whole to
-    one worker (module-scoped fixtures). Without xdist the marks change nothing."""
-    shared: dict[Path, bool] = {}
-    for item in items:
-        path = Path(str(item.fspath)).resolve()
-        parts = path.relative_to(TESTS).parts
-        package = TESTS / parts[0]
-        if len(parts) > 1 and shared.setdefault(package, _shares_package_fixtures(package)):
-            group = parts[0]
-        else:
-            group = "/".join(parts)
-        item.add_marker(pytest.mark.xdist_group(group))
+# Under pytest-xdist: a package sharing a live plyr, or a module, whole on one worker; the
+# longest groups handed out first.
+from tests.support.worker_groups import (  # noqa: F401
+    pytest_collection_finish,
+    pytest_collection_modifyitems,
+    pytest_configure,
+)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

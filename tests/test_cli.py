@@ -1,8 +1,8 @@
-"""The `plyr` command, run as a real subprocess the way an operator runs it.
+"""The `plyr` command, each run a process of its own the way an operator runs it (forked
+from a warm parent that has imported plyr: tests/support/warm_plyr.py).
 
 Bad configurations must stop the command with exit code 1 and one line that names the
-problem, never a traceback. The slow part is interpreter start-up, so independent runs
-go in parallel.
+problem, never a traceback. Independent runs go in parallel.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ async def bad_config_runs(
         if command == "serve":
             args += ["--port", str(free_port())]
         jobs[case, command] = run_plyr(*args, env=env, cwd=root)
-    # A few at a time: each is a whole Python start-up, and CI machines have two cores.
+    # A few at a time: CI machines have two cores.
     slots = asyncio.Semaphore(4)
 
     async def limited(run: Any) -> Run:

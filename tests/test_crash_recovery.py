@@ -28,6 +28,7 @@ from tests.support.databases import clear_tables
 from tests.support.jobs import jobs_settled
 from tests.support.plyr_process import PlyrProcess, network_env
 from tests.support.ports import free_port
+from tests.support.sign_in_tab import sign_in_tab
 
 pytestmark = pytest.mark.browser
 HANDLE = "bob.test"
@@ -63,10 +64,8 @@ async def server(
 async def _signed_in_client(
     browser: Browser, server: PlyrProcess, net: Network
 ) -> httpx.AsyncClient:
-    context = await browser.new_context()
-    page = await context.new_page()
-    cookie = await sign_in_to_plyr(page, server.url, HANDLE, net.account(HANDLE).password)
-    await context.close()
+    async with sign_in_tab(browser) as page:
+        cookie = await sign_in_to_plyr(page, server.url, HANDLE, net.account(HANDLE).password)
     secret = Settings(_env_file=None, data_dir=server.workdir / "data").secret_key_bytes()  # type: ignore[call-arg]
     csrf = csrf_token(secret, hashlib.sha256(cookie.encode()).hexdigest())
     return httpx.AsyncClient(

@@ -201,8 +201,11 @@ async def test_saved_theme_and_accent_come_from_the_server(
     await page.get_by_label("light").check()
     await page.wait_for_function("() => document.documentElement.dataset.theme === 'light'")
     await page.get_by_label("hidden tags").fill("ai, drone")
-    await page.get_by_label("hidden tags").press("Tab")
-    await page.wait_for_timeout(300)
+    async with page.expect_response(
+        lambda r: "hidden_tags" in (r.request.post_data or "")
+    ) as saved_tags:
+        await page.get_by_label("hidden tags").press("Tab")
+    assert (await saved_tags.value).ok
     await status.filter(has_text="saved").wait_for()
     await page.screenshot(path=ARTIFACTS / "preferences-settings-saved.png")
     async with alice.client(plyr) as http:
@@ -212,8 +215,12 @@ async def test_saved_theme_and_accent_come_from_the_server(
     assert now["hidden_tags"] == ["ai", "drone"]
 
     # The header's toggle saves too, and a reload keeps what the server says.
-    await page.locator("[data-theme-toggle]").click()
-    await page.wait_for_timeout(300)
+    # Its save is a fetch after the click: read the server once that answered.
+    async with page.expect_response(
+        lambda r: r.url.endswith("/api/preferences") and r.request.method == "PATCH"
+    ) as saved_toggle:
+        await page.locator("[data-theme-toggle]").click()
+    assert (await saved_toggle.value).ok
     async with alice.client(plyr) as http:
         toggled = (await http.get("/api/preferences")).json()["theme"]
     assert toggled == "system"  # light → system in the system → dark → light cycle

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from plyr.moderation import audit
 from plyr.social import sensitive
 from tests.conftest import devnet_settings
 from tests.support.audio import make_audio, make_image
+from tests.support.cli import run_plyr_blocking
 from tests.support.databases import clear_tables
 from tests.support.plyr_server import PlyrServer, running_plyr
 from tests.support.plyr_users import SignedIn, sign_in
@@ -106,16 +105,9 @@ def run_cli(plyr: PlyrServer, *args: str) -> tuple[int, str]:
         "PLYR_DATA_DIR": str(plyr.settings.data_dir),
         "PLYR_SECRET_KEY": "test-secret-key-not-for-production",
     }
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "plyr"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=Path(plyr.settings.data_dir).parent,
-    )
-    return done.returncode, done.stdout + done.stderr
+    cwd = Path(plyr.settings.data_dir).parent
+    run = run_plyr_blocking(*args, env=env, cwd=cwd, seconds=60, script=True, split=True)
+    return run.returncode, run.output
 
 
 async def test_only_admins_use_the_admin_api(

@@ -36,6 +36,7 @@ from tests.support.audio import make_audio, make_image
 from tests.support.browser import sign_in_to_plyr
 from tests.support.plyr_server import PlyrServer
 from tests.support.plyr_users import SignedIn, public_record, upload
+from tests.support.sign_in_tab import sign_in_tab
 
 UPLOAD_SECONDS = 90
 
@@ -51,12 +52,8 @@ class Leftouts:
 
 
 async def sign_in_as(browser: Browser, plyr: PlyrServer, account: Account) -> SignedIn:
-    context = await browser.new_context()
-    try:
-        page = await context.new_page()
+    async with sign_in_tab(browser) as page:
         cookie = await sign_in_to_plyr(page, plyr.url, account.handle, account.password)
-    finally:
-        await context.close()
     session_id = hashlib.sha256(cookie.encode()).hexdigest()
     secret = plyr.settings.secret_key_bytes()
     return SignedIn(account.handle, account.did, cookie, csrf_token(secret, session_id))

@@ -4,10 +4,9 @@ data folder), as an operator runs it from the shell."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.cli import run_plyr_blocking
 from tests.support.plyr_server import PlyrServer
 
 
@@ -18,13 +17,6 @@ def run_cli(plyr: PlyrServer, *args: str) -> tuple[int, str]:
         "PLYR_SECRET_KEY": "test-secret-key-not-for-production",
         "PLYR_PUBLIC_URL": plyr.settings.public_url,
     }
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "plyr"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=Path(plyr.settings.data_dir).parent,
-    )
-    return done.returncode, done.stdout + done.stderr
+    cwd = Path(plyr.settings.data_dir).parent
+    run = run_plyr_blocking(*args, env=env, cwd=cwd, seconds=120, script=True, split=True)
+    return run.returncode, run.output

@@ -95,7 +95,8 @@ async def issue(runtime: Runtime, **fields: Any) -> None:
 
 
 async def served(plyr: PlyrServer, uri: str) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(base_url=plyr.url) as http:
+    # 30 s, not httpx's 5: a loaded two-core CI machine has timed the default out.
+    async with httpx.AsyncClient(base_url=plyr.url, timeout=30) as http:
         response = await http.get(QUERY, params={"uriPatterns": uri})
     assert response.status_code == 200, response.text
     found: list[dict[str, Any]] = response.json()["labels"]

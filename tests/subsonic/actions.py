@@ -25,6 +25,7 @@ from tests.subsonic.schema import CLIENT, checked_xml
 from tests.support.browser import sign_in_at_pds, sign_in_to_plyr
 from tests.support.plyr_server import PlyrServer
 from tests.support.plyr_users import SignedIn
+from tests.support.sign_in_tab import sign_in_tab
 
 Pairs = Sequence[tuple[str, str]]
 
@@ -114,19 +115,18 @@ async def create_account(net: Network, prefix: str) -> tuple[str, str, str]:
 async def browser_sign_in(
     browser: Browser, plyr: PlyrServer, handle: str, password: str, *, scrobbling: bool = False
 ) -> SignedIn:
-    """Sign in to plyr in a browser of its own (and turn teal.fm scrobbling on in settings,
-    a scope upgrade at the PDS, when asked)."""
-    context = await browser.new_context()
-    page = await context.new_page()
-    cookie = await sign_in_to_plyr(page, plyr.url, handle, password)
-    if scrobbling:
-        await page.goto(f"{plyr.url}/settings")
-        await page.get_by_role("button", name="turn scrobbling on").click()
-        await sign_in_at_pds(page, handle=handle, password=password)
-        await page.wait_for_url(re.compile(re.escape(f"{plyr.url}/settings")))
-        await page.get_by_role("button", name="turn scrobbling off").wait_for()
-        cookie = next(c["value"] for c in await context.cookies() if c["name"] == COOKIE_NAME)
-    await context.close()
+    """Sign in to plyr in the browser's sign-in tab (and turn teal.fm scrobbling on in
+    settings, a scope upgrade at the PDS, when asked)."""
+    async with sign_in_tab(browser) as page:
+        cookie = await sign_in_to_plyr(page, plyr.url, handle, password)
+        if scrobbling:
+            await page.goto(f"{plyr.url}/settings")
+            await page.get_by_role("button", name="turn scrobbling on").click()
+            await sign_in_at_pds(page, handle=handle, password=password)
+            await page.wait_for_url(re.compile(re.escape(f"{plyr.url}/settings")))
+            await page.get_by_role("button", name="turn scrobbling off").wait_for()
+            cookies = await page.context.cookies()
+            cookie = next(c["value"] for c in cookies if c["name"] == COOKIE_NAME)
     did = (await plyr_did(plyr, cookie)) or ""
     csrf = csrf_token(plyr.settings.secret_key_bytes(), hash_secret(cookie))
     return SignedIn(handle, did, cookie, csrf)

@@ -16,6 +16,7 @@ from plyr.auth.sessions import csrf_token, hash_secret
 from tests.support.browser import sign_in_to_plyr
 from tests.support.plyr_server import PlyrServer
 from tests.support.plyr_users import SignedIn
+from tests.support.sign_in_tab import sign_in_tab
 
 
 async def newcomer(
@@ -35,11 +36,8 @@ async def newcomer(
             repo = RepoClient(XrpcClient(http, net.pds_url, session), did)
             blob = await repo.upload_blob(avatar, "image/png")
             await repo.put_record("app.bsky.actor.profile", "self", {"avatar": blob})
-    context = await browser.new_context()
-    try:
-        cookie = await sign_in_to_plyr(await context.new_page(), plyr.url, handle, password)
-    finally:
-        await context.close()
+    async with sign_in_tab(browser) as page:
+        cookie = await sign_in_to_plyr(page, plyr.url, handle, password)
     return SignedIn(
         handle, did, cookie, csrf_token(plyr.settings.secret_key_bytes(), hash_secret(cookie))
     )

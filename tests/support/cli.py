@@ -1,16 +1,19 @@
-"""Running the `plyr` command once as a subprocess, the way an operator runs it."""
+"""Running the `plyr` command once as a process of its own, the way an operator runs it:
+forked from a warm parent that has imported plyr already (tests/support/warm_plyr.py), so
+a run costs the command's work, not two seconds of imports."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.warm_plyr import WarmPlyr
 
 RUN_TIMEOUT = 45.0
 # Informational log lines (`HH:MM:SS info    logger: …`) are not problem reports.
@@ -52,26 +55,25 @@ def plyr_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
-async def run_plyr(*args: str, env: dict[str, str], cwd: Path, seconds: float = RUN_TIMEOUT) -> Run:
+def run_plyr_blocking(
+    *args: str,
+    env: dict[str, str],
+    cwd: Path,
+    seconds: float = RUN_TIMEOUT,
+    script: bool = False,
+    split: bool = False,
+) -> Run:
+    """`python -m plyr ARGS` (`script`: the `plyr` console script) to its end; blocks.
+    `split`: stdout, then stderr, each whole (for output parsed as one JSON document)."""
     started = time.monotonic()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "plyr",
-        *args,
-        env=env,
-        cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    finished = WarmPlyr.get().run(
+        list(args), env=env, cwd=cwd, seconds=seconds, script=script, split=split
     )
-    try:
-        async with asyncio.timeout(seconds):
-            output, _ = await process.communicate()
-    except TimeoutError:
-        process.kill()
-        output, _ = await process.communicate()
-        pytest.fail(f"plyr {' '.join(args)} still running after {seconds}s:\n{output.decode()}")
-    assert process.returncode is not None
-    output_text = output.decode(errors="replace")
-    return Run(args, process.returncode, output_text, time.monotonic() - started)
+    output = (finished.output + finished.stderr).decode(errors="replace")
+    if finished.timed_out:
+        pytest.fail(f"plyr {' '.join(args)} still running after {seconds}s:\n{output}")
+    return Run(args, finished.returncode, output, time.monotonic() - started)
+
+
+async def run_plyr(*args: str, env: dict[str, str], cwd: Path, seconds: float = RUN_TIMEOUT) -> Run:
+    return await asyncio.to_thread(run_plyr_blocking, *args, env=env, cwd=cwd, seconds=seconds)

@@ -17,7 +17,7 @@ from plyr.atproto.devnet import Network
 from tests.support.cli import plyr_env
 from tests.support.ports import free_port
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0  # plyr serve starting on a loaded two-core CI machine
 STOP_TIMEOUT = 15.0
 
 

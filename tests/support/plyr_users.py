@@ -19,6 +19,7 @@ from plyr.auth.sessions import COOKIE_NAME, csrf_token
 from plyr.db.models import AuthSession
 from tests.support.browser import sign_in_to_plyr
 from tests.support.plyr_server import PlyrServer
+from tests.support.sign_in_tab import sign_in_tab
 
 
 @dataclass
@@ -42,10 +43,8 @@ class SignedIn:
 
 
 async def sign_in(browser: Browser, plyr: PlyrServer, net: Network, handle: str) -> SignedIn:
-    context = await browser.new_context()
-    page = await context.new_page()
-    cookie = await sign_in_to_plyr(page, plyr.url, handle, net.account(handle).password)
-    await context.close()
+    async with sign_in_tab(browser) as page:
+        cookie = await sign_in_to_plyr(page, plyr.url, handle, net.account(handle).password)
     session_id = hashlib.sha256(cookie.encode()).hexdigest()
     return SignedIn(
         handle,

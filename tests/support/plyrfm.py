@@ -1,5 +1,5 @@
-"""Running the `plyrfm` command (the SDK's CLI and MCP server) as a subprocess through its
-real console-script entry point, the way a developer runs it."""
+"""Running the `plyrfm` command (the SDK's CLI and MCP server) as a process of its own
+through its real console-script entry point, the way a developer runs it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.warm_plyr import WarmPlyr
 
 RUN_TIMEOUT = 90.0
 # The console script uv installs beside the interpreter, as `pip install plyrfm` would.
@@ -50,25 +52,25 @@ async def run_plyrfm(
     seconds: float = RUN_TIMEOUT,
 ) -> PlyrfmRun:
     """Run `plyrfm ARGS…` to completion without blocking the event loop (plyr may be served
-    by this same loop)."""
+    by this same loop): the console script in a process of its own, forked from a warm
+    parent that has imported plyrfm (tests/support/warm_plyr.py)."""
     started = time.monotonic()
-    process = await asyncio.create_subprocess_exec(
-        PLYRFM,
-        *args,
-        cwd=cwd,
+    finished = await asyncio.to_thread(
+        WarmPlyr.get("plyrfm").run,
+        list(args),
         env=env,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        cwd=cwd,
+        seconds=seconds,
+        script=True,
+        split=True,
+        stdin=stdin.encode() if stdin is not None else None,
     )
-    try:
-        out, err = await asyncio.wait_for(
-            process.communicate(stdin.encode() if stdin is not None else None), seconds
-        )
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
+    if finished.timed_out:
+        raise TimeoutError(f"plyrfm {' '.join(args)} still running after {seconds}s")
     return PlyrfmRun(
-        args, process.returncode or 0, out.decode(), err.decode(), time.monotonic() - started
+        args,
+        finished.returncode,
+        finished.output.decode(),
+        finished.stderr.decode(),
+        time.monotonic() - started,
     )
