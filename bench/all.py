@@ -66,6 +66,8 @@ def benches() -> list[Bench]:
         Bench("stream", [PYTHON, "bench/stream.py"], 1800),
         Bench("transcode", [PYTHON, "bench/transcode.py"], 1800),
         Bench("click_to_sound", [PYTHON, "bench/click_to_sound.py"], 1800),
+        Bench("jam_drift", [PYTHON, "bench/jam_drift.py"], 1800),
+        Bench("gapless", [PYTHON, "bench/gapless.py"], 1800),
     ]
 
 

@@ -206,7 +206,13 @@ async def test_kill_9_during_five_uploads_then_restart_leaves_nothing_behind(
     owned = {
         key
         for track in tracks
-        for key in (track.original_key, track.stream_key, track.image_key, track.thumbnail_key)
+        for key in (
+            track.original_key,
+            track.stream_key,
+            track.image_key,
+            track.thumbnail_key,
+            track.waveform_key,
+        )
         if key
     } | {key for row in covers for key in row if key}
     stored = _stored_files(media)

@@ -189,6 +189,19 @@ async def read_account(world: World, target: Target) -> Any:
     return hidden_at is not None
 
 
+async def new_jam(world: World) -> Target:
+    """A jam alice hosts, which bob joined (a member, not the host)."""
+    async with world.alice.client(world.plyr) as alice, world.bob.client(world.plyr) as bob:
+        jam = (await alice.post("/api/jams", json={"track_ids": [world.track_id]})).json()
+        await bob.post(f"/api/jams/{jam['code']}/members")
+    return {"code": jam["code"]}
+
+
+async def read_jam(world: World, target: Target) -> Any:
+    _status, jam = await _get(world, f"/api/jams/{target['code']}")
+    return {key: jam[key] for key in ("host", "playing", "ended", "version")}
+
+
 def a_reason(world: World, target: Target) -> dict[str, Any]:
     return {"json": {"reason": "infringes a rights holder's recording"}}
 
@@ -224,6 +237,14 @@ OWNED: dict[str, Owned] = {
         new_playlist, lambda w, t: {"json": {"item_ids": t["item_ids"][::-1]}}, read_list
     ),
     "POST /api/lists/{list_id}/cover": Owned(new_playlist, image_form, read_list),
+    # A jam's "owner" is its host; bob is a member of it.
+    "POST /api/jams/{code}/control": Owned(
+        new_jam, lambda w, t: {"json": {"action": "pause"}}, read_jam
+    ),
+    "PUT /api/jams/{code}/host": Owned(
+        new_jam, lambda w, t: {"json": {"did": w.bob.did}}, read_jam
+    ),
+    "DELETE /api/jams/{code}": Owned(new_jam, no_body, read_jam),
     # Operators' routes: the "owner" is an admin (alice is in PLYR_ADMIN_DIDS), bob is not.
     "POST /api/admin/sensitive-images": Owned(
         unflagged_image, lambda w, t: {"json": {"image": t["image"]}}, read_flags
@@ -258,6 +279,9 @@ NOT_OWNER_SCOPED: dict[str, tuple[bool, str]] = {
     "DELETE /api/now-playing": (True, "the caller's own now playing"),
     "POST /api/now-playing/stop": (True, "the caller's own now playing (a beacon)"),
     "PUT /api/queue": (True, "the caller's own queue"),
+    "POST /api/jams": (True, "starts a jam the caller hosts"),
+    "POST /api/jams/{code}/members": (True, "the caller joins a jam whose link they have"),
+    "DELETE /api/jams/{code}/members/me": (True, "the caller leaves a jam"),
     "POST /api/records/repair": (True, "republishes the caller's own records"),
     "POST /api/me/exports": (True, "starts an export of the caller's own things"),
     "POST /api/tracks/{track_id}/listens": (
@@ -360,7 +384,7 @@ async def test_only_the_owner_can(operation: str, world: World) -> None:
 )
 async def test_acting_on_your_own_things_needs_a_sign_in(operation: str, world: World) -> None:
     method, template = operation.split(" ", 1)
-    path = template.format(track_id=world.track_id)
+    path = template.format(track_id=world.track_id, code="NoSuchJamCode123")
     async with httpx.AsyncClient(base_url=world.plyr.url, timeout=30) as anonymous:
         refused = await anonymous.request(method, path)
     assert refused.status_code == 401, refused.text

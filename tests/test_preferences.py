@@ -30,6 +30,8 @@ DEFAULTS = {
     "show_sensitive": False,
     "show_warned_tracks": False,
     "hidden_tags": ["ai"],
+    "transition": "off",
+    "crossfade_seconds": 6,
 }
 
 
@@ -75,6 +77,10 @@ async def test_defaults_round_trip_and_validation(plyr: PlyrServer, alice: Signe
             {"accent": "red"},
             {"accent": "#12345"},
             {"auto_advance": "yes"},
+            {"transition": "fade"},
+            {"crossfade_seconds": 0},
+            {"crossfade_seconds": 13},
+            {"crossfade_seconds": "6"},
             {"show_sensitive": None},
             {"hidden_tags": ["x" * 51]},
             {"hidden_tags": [f"tag{i}" for i in range(11)]},
@@ -115,6 +121,8 @@ async def test_plain_form_saves_everything(plyr: PlyrServer, alice: SignedIn) ->
                 "show_sensitive": "on",
                 "show_warned_tracks": "on",
                 "hidden_tags": "ai, Noise",
+                "transition": "gapless",
+                "crossfade_seconds": "9",
             },
             headers={"Accept": "text/html"},
         )
@@ -130,11 +138,15 @@ async def test_plain_form_saves_everything(plyr: PlyrServer, alice: SignedIn) ->
             "show_sensitive": True,
             "show_warned_tracks": True,
             "hidden_tags": ["ai", "noise"],
+            "transition": "gapless",
+            "crossfade_seconds": 9,
         }
         page = await http.get("/settings", headers={"Accept": "text/html"})
         assert 'name="theme" value="light" data-pref="theme" checked' in page.text
         assert 'value="#22aa66"' in page.text
         assert 'value="ai, noise"' in page.text
+        assert 'name="transition" value="gapless" data-pref="transition" checked' in page.text
+        assert 'value="9" data-pref="crossfade_seconds"' in page.text
 
         refused = await http.post(
             "/settings/preferences",

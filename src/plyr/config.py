@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
@@ -191,6 +191,24 @@ class Settings(BaseSettings):
         description="labels a subscribeLabels client may fall behind before it is disconnected",
     )
 
+    # Tag effects (plyr/social/tag_effects.py): the seed's bufo easter egg, off until a folder
+    # is set. A folder that cannot be used turns it off with a logged warning.
+    tag_effects_dir: Path | None = Field(
+        default=None,
+        description="folder of gif/png/webp/jpg images drifting across the page of a track "
+        "carrying a trigger tag; unset: no effect",
+    )
+    tag_effects_tags: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["bufo"], description="tags that trigger it: comma or JSON list"
+    )
+    tag_effects_exclude: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="globs of image file names never shown, e.g. bigbufo_*"
+    )
+    tag_effects_include: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="globs of file names shown even when excluded"
+    )
+    tag_effects_count: int = Field(default=6, ge=1, le=12, description="images at once")
+
     metrics_token: SecretStr | None = Field(
         default=None,
         description="bearer token Prometheus sends to /metrics; unset: loopback scrapes only",
@@ -227,6 +245,21 @@ class Settings(BaseSettings):
         # `PLYR_METRICS_TOKEN=` (compose passes it empty when unset) must not mean "the empty
         # token opens /metrics to anyone".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "tag_effects_tags", "tag_effects_exclude", "tag_effects_include", mode="before"
+    )
+    @classmethod
+    def _name_list(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            items = [str(item).strip() for item in value if str(item).strip()]
+            if info.field_name == "tag_effects_tags":  # as tracks' tags are kept
+                items = [" ".join(item.lower().lstrip("#").split()) for item in items]
+            return list(dict.fromkeys(item for item in items if item))
+        return value
 
     @field_validator("plc_url", "ingest_url")
     @classmethod

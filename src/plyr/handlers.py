@@ -11,13 +11,14 @@ from plyr.export import jobs as export_jobs
 from plyr.listening import scrobble
 from plyr.moderation import relabel, scanning
 from plyr.social import bluesky, indexing, sync
-from plyr.tracks import deleting, fetching, network, processing, publishing
+from plyr.tracks import deleting, fetching, network, processing, publishing, waveforms
 
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     processing,  # track.process
     publishing,  # track.publish
     deleting,  # track.delete
     fetching,  # track.fetch_audio (tracks indexed from the network)
+    waveforms,  # track.waveform, track.waveform_backfill
     sync,  # record.sync (likes, comments, lists, profiles)
     scrobble,  # teal.scrobble
     bluesky,  # bluesky.share

@@ -85,7 +85,13 @@ async def keys_of(plyr: PlyrServer, track_id: int) -> list[str]:
     async with plyr.runtime.sessions() as db:
         track = await db.get(Track, track_id)
         assert track is not None
-        keys = [track.original_key, track.stream_key, track.image_key, track.thumbnail_key]
+        keys = [
+            track.original_key,
+            track.stream_key,
+            track.image_key,
+            track.thumbnail_key,
+            track.waveform_key,
+        ]
     return list(dict.fromkeys(key for key in keys if key))  # an mp3 streams its original
 
 

@@ -66,14 +66,18 @@ def decode(message: str | bytes) -> tuple[dict[str, Any], dict[str, Any]]:
 async def open_streams(
     plyr: PlyrServer, count: int, source: str = "127.0.0.1"
 ) -> list[websockets.ClientConnection]:
+    # 30 s to open, not websockets' 10: a loaded two-core CI machine has timed a handshake out.
     return [
-        await websockets.connect(stream_url(plyr), local_addr=(source, 0)) for _ in range(count)
+        await websockets.connect(stream_url(plyr), local_addr=(source, 0), open_timeout=30)
+        for _ in range(count)
     ]
 
 
 async def refused(plyr: PlyrServer, source: str) -> dict[str, Any]:
     """The error frame a stream over the cap gets; the server closes it after."""
-    async with websockets.connect(stream_url(plyr), local_addr=(source, 0)) as stream:
+    async with websockets.connect(
+        stream_url(plyr), local_addr=(source, 0), open_timeout=30
+    ) as stream:
         header, body = decode(await asyncio.wait_for(stream.recv(), 5))
         assert header == {"op": -1}
         with pytest.raises(websockets.ConnectionClosed):

@@ -41,6 +41,7 @@ SNAPSHOT_ATTEMPTS = 3
 MEDIA_COLUMNS = (
     *((Track.__tablename__, column.key) for column in (Track.original_key, Track.stream_key)),
     *((Track.__tablename__, column.key) for column in (Track.image_key, Track.thumbnail_key)),
+    (Track.__tablename__, Track.waveform_key.key),
     *((MusicList.__tablename__, c.key) for c in (MusicList.image_key, MusicList.thumbnail_key)),
 )
 

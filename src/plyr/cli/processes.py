@@ -114,11 +114,12 @@ async def _worker_role(runtime: Runtime, stop: asyncio.Event) -> None:
     from plyr import handlers  # noqa: F401 - registers every job handler
     from plyr.jobs.worker import Worker, WorkerOptions
     from plyr.moderation import relabel, scanning
-    from plyr.tracks import leftovers
+    from plyr.tracks import leftovers, waveforms
 
     alive = await leftovers.on_start(runtime)
     await scanning.backfill_on_start(runtime)
     await relabel.sensitive_backfill_on_start(runtime)
+    await waveforms.backfill_on_start(runtime)
     worker = Worker(runtime.sessions, WorkerOptions.from_settings(runtime.settings))
     worker.services["storage"] = runtime.storage
     worker.services["runtime"] = runtime

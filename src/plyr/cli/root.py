@@ -24,6 +24,7 @@ from plyr.cli.lexicons import lexicons_app
 from plyr.cli.moderation import moderation_app
 from plyr.cli.processes import ingest_command, serve, worker
 from plyr.cli.public_media import relink
+from plyr.cli.waveforms import waveforms_app
 
 app = typer.Typer(help="plyr: music streaming on the AT Protocol.", no_args_is_help=True)
 
@@ -43,6 +44,7 @@ app.add_typer(moderation_app, name="moderation")
 app.add_typer(admin_app, name="admin")
 app.add_typer(labeler_app, name="labeler")
 app.add_typer(lexicons_app, name="lexicons")
+app.add_typer(waveforms_app, name="waveforms")
 
 
 def main() -> None:

@@ -52,6 +52,8 @@ QUIET_TABLES = frozenset(
         "track_window_plays",
         "play_queues",
         "now_playing",
+        "jams",  # who listens together: no public page shows it
+        "jam_members",
         "labels",
         "reference_works",
         "track_fingerprints",

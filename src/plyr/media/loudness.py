@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
@@ -39,6 +39,9 @@ from plyr.media.errors import CorruptFile
 from plyr.media.sniff import AudioFormat, StrPath, best_audio_stream, sniff_audio
 
 FloatArray = npt.NDArray[np.float64]
+# Called with the stream's sample rate once it is open; returns what takes each decoded
+# block (the waveform's peaks are computed in the same pass: plyr.media.waveform).
+BlockListener = Callable[[int], Callable[[FloatArray], None]]
 
 NEG_INF: Final = -math.inf
 
@@ -278,9 +281,15 @@ class LoudnessMeter:
 
 
 def integrated_loudness(
-    path: StrPath, fmt: AudioFormat | None = None, *, dual_mono: bool = True
+    path: StrPath,
+    fmt: AudioFormat | None = None,
+    *,
+    dual_mono: bool = True,
+    listeners: Sequence[BlockListener] = (),
 ) -> Loudness:
-    """Measure a whole file. Pass ``fmt`` from ``sniff_audio`` to skip sniffing again."""
+    """Measure a whole file. Pass ``fmt`` from ``sniff_audio`` to skip sniffing again;
+    ``listeners`` get every decoded block too (planar float64), so another measure needs
+    no decode of its own."""
     if fmt is None:
         fmt = sniff_audio(path)
     try:
@@ -296,12 +305,17 @@ def integrated_loudness(
             rate = stream.sample_rate
             meter = LoudnessMeter(rate, channel_weights(names, dual_mono=dual_mono))
             resampler = av.AudioResampler(format="dblp", layout=layout, rate=rate)
+            sinks = [meter.add, *(listener(rate) for listener in listeners)]
             for frame in container.decode(stream):
                 frame.pts = None
                 for converted in resampler.resample(frame):
-                    meter.add(np.asarray(converted.to_ndarray(), dtype=np.float64))
+                    block = np.asarray(converted.to_ndarray(), dtype=np.float64)
+                    for sink in sinks:
+                        sink(block)
             for converted in resampler.resample(None):
-                meter.add(np.asarray(converted.to_ndarray(), dtype=np.float64))
+                block = np.asarray(converted.to_ndarray(), dtype=np.float64)
+                for sink in sinks:
+                    sink(block)
     except av.error.FFmpegError:
         raise CorruptFile("the audio can't be decoded; it may be truncated or damaged") from None
     return meter.result()

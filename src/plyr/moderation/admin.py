@@ -191,7 +191,15 @@ async def _files(db: AsyncSession, track: Track) -> tuple[list[str], list[str]]:
     """The track's stored objects: those only it uses, and those another track or a list
     still uses (content-addressed files are shared; `tracks.deleting.delete_unused`)."""
     keys = [
-        k for k in (track.original_key, track.stream_key, track.image_key, track.thumbnail_key) if k
+        k
+        for k in (
+            track.original_key,
+            track.stream_key,
+            track.image_key,
+            track.thumbnail_key,
+            track.waveform_key,
+        )
+        if k
     ]
     unused: list[str] = []
     kept: list[str] = []
@@ -206,6 +214,7 @@ async def _files(db: AsyncSession, track: Track) -> tuple[list[str], list[str]]:
                         Track.stream_key == key,
                         Track.image_key == key,
                         Track.thumbnail_key == key,
+                        Track.waveform_key == key,
                     ),
                 )
             )

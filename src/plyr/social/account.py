@@ -98,7 +98,11 @@ async def delete_account(
         keys: list[str] = []
         queries = (
             select(
-                Track.original_key, Track.stream_key, Track.image_key, Track.thumbnail_key
+                Track.original_key,
+                Track.stream_key,
+                Track.image_key,
+                Track.thumbnail_key,
+                Track.waveform_key,
             ).where(Track.artist_did == did),
             select(MusicList.image_key, MusicList.thumbnail_key).where(MusicList.did == did),
             select(Upload.incoming_audio_key, Upload.incoming_image_key).where(

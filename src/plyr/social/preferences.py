@@ -1,5 +1,9 @@
 """What a signed-in user chose (theme, accent, player, privacy, hidden tags), kept on the
-server so every device agrees. Signed-out visitors keep theirs in the browser."""
+server so every device agrees. Signed-out visitors keep theirs in the browser.
+
+The player's `transition` is how one track goes to the next: `off` (the next starts once
+one has ended), `gapless` (it follows with no gap) or `crossfade` over `crossfade_seconds`
+(`static/js/player/transition.js` does it)."""
 
 from __future__ import annotations
 
@@ -25,7 +29,9 @@ BOOLEANS = (
     "show_sensitive",
     "show_warned_tracks",
 )
-FIELDS = ("theme", "accent", *BOOLEANS, "hidden_tags")
+TRANSITIONS: tuple[str, ...] = ("off", "gapless", "crossfade")
+CROSSFADE_SECONDS = range(1, 13)
+FIELDS = ("theme", "accent", *BOOLEANS, "hidden_tags", "transition", "crossfade_seconds")
 DEFAULT_HIDDEN_TAGS = ("ai",)
 
 
@@ -44,6 +50,8 @@ class PreferencesView:
     # feed and in search; elsewhere (artist pages, lists, links) they always show.
     show_warned_tracks: bool = False
     hidden_tags: list[str] = field(default_factory=lambda: list(DEFAULT_HIDDEN_TAGS))
+    transition: str = "off"
+    crossfade_seconds: int = 6
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,6 +73,10 @@ def preferences_view(row: Preferences | None) -> PreferencesView:
         show_sensitive=bool(row.show_sensitive),
         show_warned_tracks=bool(row.show_warned_tracks),
         hidden_tags=list(row.hidden_tags or []),
+        transition=row.transition if row.transition in TRANSITIONS else "off",
+        crossfade_seconds=(
+            row.crossfade_seconds if row.crossfade_seconds in CROSSFADE_SECONDS else 6
+        ),
     )
 
 
@@ -94,6 +106,15 @@ def clean_changes(changes: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, str) or not ACCENT.match(value.strip().lower()):
                 raise _invalid(name, "the accent colour is written #rrggbb")
             cleaned[name] = value.strip().lower()
+        elif name == "transition":
+            if value not in TRANSITIONS:
+                raise _invalid(name, "the transition is one of off, gapless or crossfade")
+            cleaned[name] = value
+        elif name == "crossfade_seconds":
+            whole = isinstance(value, int) and not isinstance(value, bool)
+            if not whole or value not in CROSSFADE_SECONDS:
+                raise _invalid(name, "a crossfade lasts 1 to 12 seconds")
+            cleaned[name] = value
         elif name in BOOLEANS:
             if not isinstance(value, bool):
                 raise _invalid(name, f"{name.replace('_', ' ')} is true or false")

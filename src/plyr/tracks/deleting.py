@@ -54,6 +54,7 @@ async def delete_unused(runtime: Runtime, keys: list[str]) -> int:
                         Track.stream_key == key,
                         Track.image_key == key,
                         Track.thumbnail_key == key,
+                        Track.waveform_key == key,
                     )
                 )
                 .limit(1)

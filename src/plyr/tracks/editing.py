@@ -145,7 +145,13 @@ async def delete_track(
     track = await owned_track(runtime, track_id, did)
     keys = [
         key
-        for key in (track.original_key, track.stream_key, track.image_key, track.thumbnail_key)
+        for key in (
+            track.original_key,
+            track.stream_key,
+            track.image_key,
+            track.thumbnail_key,
+            track.waveform_key,
+        )
         if key
     ]
     async with runtime.sessions() as db:

@@ -244,7 +244,13 @@ async def _artwork_file(
 
 def media_keys(track: Track) -> list[str]:
     """The stored objects a track row names."""
-    keys = (track.original_key, track.stream_key, track.image_key, track.thumbnail_key)
+    keys = (
+        track.original_key,
+        track.stream_key,
+        track.image_key,
+        track.thumbnail_key,
+        track.waveform_key,
+    )
     return [key for key in keys if key]
 
 
@@ -279,7 +285,13 @@ async def _make_ready(
         except IntegrityError as exc:  # the same audio committed by another of the artist's tracks
             await db.rollback()
             raise DuplicateAudio("the same audio as another track of the artist") from exc
-    kept = {media.original_key, media.stream_key, media.image_key, media.thumbnail_key}
+    kept = {
+        media.original_key,
+        media.stream_key,
+        media.image_key,
+        media.thumbnail_key,
+        media.waveform_key,
+    }
     await delete_unused(runtime, [key for key in old if key not in kept])
     log.info("track %s: audio ready (%s)", track_id, media.file_type)
     return True

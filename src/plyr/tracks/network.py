@@ -255,7 +255,7 @@ async def _update(
         old = media_keys(row)
         row.content_hash = pending_hash(row.artist_did, row.rkey)
         row.original_key, row.stream_key, row.stream_content_type = "", None, None
-        row.image_key = row.thumbnail_key = None
+        row.image_key = row.thumbnail_key = row.waveform_key = None
         row.audio_state, row.audio_error = AUDIO_PENDING, None
         row.file_type = str(record["fileType"])[:16]
         await _drop_files_later(db, row.artist_did, old)

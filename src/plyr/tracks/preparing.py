@@ -2,7 +2,9 @@
 network (`track.fetch_audio`) both do once the file is on disk. Sniff the real format,
 probe it, store the original content-addressed (its hash names it; the caller decides what
 a duplicate means), make a streamable copy when browsers can't play the original, measure
-loudness, and prepare the artwork (a given image, else the file's embedded cover).
+loudness and, in the same decode, the waveform's peaks (stored beside the audio:
+`plyr.tracks.waveforms`), and prepare the artwork (a given image, else the file's embedded
+cover).
 
 Every object stored is appended to the caller's `stored` list as it goes, so a failure can
 remove what no track ended up using. What is wrong with the file raises a
@@ -28,9 +30,11 @@ from plyr.media.loudness import integrated_loudness, playback_gain_db
 from plyr.media.probe import AudioInfo, probe_audio
 from plyr.media.sniff import AudioFormat, sniff_audio
 from plyr.media.transcode import transcode, transcode_reason
+from plyr.media.waveform import PeakMeter
 from plyr.runtime import Runtime
 from plyr.storage.artwork import store_artwork
 from plyr.storage.base import put_content_addressed
+from plyr.tracks.waveforms import store_waveform
 
 T = TypeVar("T")
 
@@ -56,6 +60,7 @@ class PreparedAudio:
     gain_db: float
     image_key: str | None
     thumbnail_key: str | None
+    waveform_key: str | None
 
     def columns(self) -> dict[str, Any]:
         """The Track columns these media fill."""
@@ -73,6 +78,7 @@ class PreparedAudio:
             "gain_db": self.gain_db,
             "image_key": self.image_key,
             "thumbnail_key": self.thumbnail_key,
+            "waveform_key": self.waveform_key,
         }
 
 
@@ -185,7 +191,19 @@ async def prepare_audio(
         file_type = TRANSCODE_TARGET
 
     await report("loudness", 0.8, "measuring loudness")
-    loudness = await anyio.to_thread.run_sync(integrated_loudness, stream_path, stream_format)
+    peaks: list[PeakMeter] = []
+
+    def peak_meter(rate: int) -> Callable[[Any], None]:
+        peaks.append(PeakMeter(rate))
+        return peaks[-1].add
+
+    loudness = await anyio.to_thread.run_sync(
+        functools.partial(integrated_loudness, listeners=[peak_meter]), stream_path, stream_format
+    )
+    waveform_key = None
+    if peaks and peaks[0].samples:
+        waveform_key = await store_waveform(storage, peaks[0].result())
+        stored.append(waveform_key)
 
     await report("artwork", 0.9, "preparing artwork")
     image_key, thumb_key = await _artwork(
@@ -202,6 +220,7 @@ async def prepare_audio(
         gain_db=playback_gain_db(loudness),
         image_key=image_key,
         thumbnail_key=thumb_key,
+        waveform_key=waveform_key,
     )
 
 

@@ -24,7 +24,7 @@ from plyr.monitoring import Monitoring
 from plyr.runtime import Runtime
 from plyr.serving.public import PublicMediaMiddleware
 from plyr.subsonic import router as subsonic_router
-from plyr.tracks import leftovers
+from plyr.tracks import leftovers, waveforms
 from plyr.web import api, media, pages
 from plyr.web.shared.errors import install_error_handlers
 from plyr.web.shared.head import HeadAsGetMiddleware
@@ -68,6 +68,7 @@ def create_app(
             worker.services["runtime"] = runtime
             await scanning.backfill_on_start(runtime)
             await relabel.sensitive_backfill_on_start(runtime)
+            await waveforms.backfill_on_start(runtime)
             worker_task = asyncio.create_task(worker.run(stop), name="job-worker")
         ingest_task: asyncio.Task[None] | None = None
         if with_ingest and settings.ingest_url:

@@ -6,6 +6,7 @@ every table and relationships named by string resolve. Import models from here.
 
 from plyr.db.models.auth import AuthSession, OAuthRequest, SessionKind, SubsonicPassword
 from plyr.db.models.base import Base, UTCDateTime, utcnow
+from plyr.db.models.jams import Jam, JamMember
 from plyr.db.models.listening import NowPlaying, Play, PlayQueue, PlayWindow, TrackWindowPlays
 from plyr.db.models.moderation import (
     FalsePositiveReason,
@@ -56,6 +57,8 @@ __all__ = [
     "FalsePositiveReason",
     "FlagStatus",
     "IngestCursor",
+    "Jam",
+    "JamMember",
     "Job",
     "JobStatus",
     "Label",

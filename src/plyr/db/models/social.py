@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -198,6 +199,11 @@ class Preferences(Base):
         Boolean, default=False, server_default=text("false")
     )
     hidden_tags: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["ai"])
+    # How the player goes from track to track: off, gapless, crossfade (migration 0019).
+    transition: Mapped[str] = mapped_column(String(10), default="off", server_default="off")
+    crossfade_seconds: Mapped[int] = mapped_column(
+        SmallInteger, default=6, server_default=text("6")
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -112,6 +112,9 @@ class Track(Base):
     stream_content_type: Mapped[str | None] = mapped_column(String(128))
     image_key: Mapped[str | None] = mapped_column(String(512))
     thumbnail_key: Mapped[str | None] = mapped_column(String(512))
+    # The waveform's peaks (`plyr.tracks.waveforms`, migration 0018): None until computed,
+    # "" when the audio can't give one (not asked again until the audio changes).
+    waveform_key: Mapped[str | None] = mapped_column(String(512))
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     codec: Mapped[str | None] = mapped_column(String(32))
     sample_rate: Mapped[int | None] = mapped_column(Integer)

@@ -12,6 +12,7 @@ from plyr.web.api import (
     comments,
     export,
     health,
+    jams,
     likes,
     listening,
     lists,
@@ -26,6 +27,7 @@ from plyr.web.api import (
     tags,
     tracks,
     uploads,
+    waveforms,
 )
 
 router = APIRouter()
@@ -43,6 +45,7 @@ for module in (
     tracks,
     plays,
     queue,
+    jams,
     likes,
     comments,
     bluesky,
@@ -53,5 +56,6 @@ for module in (
     tags,
     search,
     sharing,
+    waveforms,
 ):
     router.include_router(module.router)

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from plyr.auth.sessions import dev_tokens
 from plyr.social.preferences import PreferencesView, get_preferences, update_preferences
@@ -101,6 +101,8 @@ class PreferencesOut(BaseModel):
             "show_sensitive": False,
             "show_warned_tracks": False,
             "hidden_tags": ["ai"],
+            "transition": "crossfade",
+            "crossfade_seconds": 6,
         }
     )
 
@@ -113,6 +115,9 @@ class PreferencesOut(BaseModel):
     show_sensitive: bool
     show_warned_tracks: bool
     hidden_tags: list[str]
+    # How the player goes to the next track; `crossfade_seconds` is used by `crossfade`.
+    transition: Literal["off", "gapless", "crossfade"]
+    crossfade_seconds: int
 
     @classmethod
     def of(cls, view: PreferencesView) -> PreferencesOut:
@@ -136,6 +141,8 @@ class PreferencesPatch(BaseModel):
     show_sensitive: StrictBool | None = None
     show_warned_tracks: StrictBool | None = None
     hidden_tags: list[str] | None = None
+    transition: Literal["off", "gapless", "crossfade"] | None = None
+    crossfade_seconds: Annotated[StrictInt, Field(ge=1, le=12)] | None = None
 
 
 @router.get("/api/preferences", tags=["account"], responses=error_responses(401))

@@ -28,6 +28,7 @@ from plyr.social import lists
 from plyr.storage.base import validate_key
 from plyr.storage.content_types import content_type_for_key
 from plyr.tracks.catalogue import Unavailable, check_stored_key, playable_track, visible_track
+from plyr.tracks.waveforms import NAMESPACE as WAVEFORMS
 from plyr.web.media.answers import (
     ARTWORK_TYPES,
     REQUEST_HEADERS,
@@ -52,7 +53,7 @@ BYTES: dict[str, Any] = {
 # Reference recordings (copyright review) are the operators' alone: they hear them through
 # /media/admin/references/{id}/audio, never by key here; exports go to their owner through
 # /api/me/exports/{id}/download.
-PRIVATE_PREFIXES = (f"{AUDIO_NAMESPACE}/", f"{EXPORTS_NAMESPACE}/")
+PRIVATE_PREFIXES = (f"{AUDIO_NAMESPACE}/", f"{EXPORTS_NAMESPACE}/", f"{WAVEFORMS}/")
 
 
 @router.api_route("/media/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)

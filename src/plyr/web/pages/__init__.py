@@ -9,6 +9,7 @@ from plyr.web.pages import (
     bluesky,
     developers,
     home,
+    jams,
     lexicons,
     library,
     lists,
@@ -44,5 +45,6 @@ for module in (
     lists,
     library,
     upload,
+    jams,
 ):
     router.include_router(module.router)

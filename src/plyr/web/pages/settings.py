@@ -43,6 +43,7 @@ NOTICES = {
     "subsonic-removed": "the app password was removed: players that used it can no longer sign in.",
 }
 THEMES = (("system", "follow the system"), ("dark", "dark"), ("light", "light"))
+TRANSITIONS = (("off", "off"), ("gapless", "gapless"), ("crossfade", "crossfade"))
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -73,6 +74,7 @@ async def _render_settings(
             "title": "settings",
             "preferences": caller.preferences or await get_preferences(runtime, caller.did),
             "themes": THEMES,
+            "transitions": TRANSITIONS,
             "notice": notice,
             "scrobbling": client_scrobbles(runtime.settings, caller.session.scope),
             "sharing": client_shares(runtime.settings, caller.session.scope),
@@ -231,6 +233,8 @@ async def save_preferences_form(
     show_sensitive: Annotated[str | None, Form(max_length=8)] = None,
     show_warned_tracks: Annotated[str | None, Form(max_length=8)] = None,
     hidden_tags: Annotated[str, Form(max_length=1000)] = "",
+    transition: Annotated[str, Form(max_length=16)] = "off",
+    crossfade_seconds: Annotated[str, Form(max_length=8)] = "6",
 ) -> Response:
     """The plain form (no JavaScript): every field at once; an unticked box is off."""
     await limit_writes(runtime, request, caller.did)
@@ -244,6 +248,8 @@ async def save_preferences_form(
         "show_sensitive": show_sensitive is not None,
         "show_warned_tracks": show_warned_tracks is not None,
         "hidden_tags": [hidden_tags],
+        "transition": transition,
+        "crossfade_seconds": int(crossfade_seconds) if crossfade_seconds.isdigit() else -1,
     }
     try:
         await update_preferences(runtime, caller.did, changes)

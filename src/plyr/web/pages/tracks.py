@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from plyr.social import tag_effects
 from plyr.tracks import editing, lyrics
 from plyr.tracks.browsing import track_page_read
 from plyr.tracks.catalogue import audio_notice, audio_pending
@@ -68,6 +69,9 @@ async def track_page(
             "album_list": {"id": read.album_id} if read.album_id is not None else None,
             "art_key": track.image_key or track.image_url,
             "lyrics": lyrics.lyrics_of(track),
+            "tag_effect": await tag_effects.effect_for(
+                runtime.settings, track.id, track.title, read.tags
+            ),
             **share_context(runtime, track, caller),
         },
     )

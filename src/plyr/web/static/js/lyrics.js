@@ -5,7 +5,7 @@
 // the view; Esc closes it (the dialog's own). Everything by delegation from the document:
 // htmx swaps the page under us and this module runs once.
 
-const audio = document.getElementById("player-audio");
+let audio = document.getElementById("player-audio");
 let pendingSeek = null; // { trackId, ms }: a line chosen before its track was loaded
 let frame = 0;
 
@@ -80,12 +80,21 @@ function open() {
   sync();
 }
 
-if (audio) {
-  for (const name of ["timeupdate", "seeked", "loadedmetadata", "emptied"]) audio.addEventListener(name, sync);
-  audio.addEventListener("play", follow);
-  audio.addEventListener("loadedmetadata", applyPendingSeek);
-  audio.addEventListener("canplay", applyPendingSeek);
+const followed = new Set();
+function listenTo(deck) {
+  if (!deck || followed.has(deck)) return;
+  followed.add(deck);
+  for (const name of ["timeupdate", "seeked", "loadedmetadata", "emptied"]) deck.addEventListener(name, sync);
+  deck.addEventListener("play", follow);
+  deck.addEventListener("loadedmetadata", applyPendingSeek);
+  deck.addEventListener("canplay", applyPendingSeek);
 }
+listenTo(audio);
+// A gapless or crossfaded transition: another <audio> plays now (player/decks.js).
+document.addEventListener("plyr:deck", (event) => {
+  audio = event.detail.audio;
+  listenTo(audio);
+});
 
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-lyrics-open]")) return open();

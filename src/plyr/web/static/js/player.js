@@ -6,12 +6,16 @@
 // This module starts it; the parts are ES modules in player/: elements.js (the bar and the
 // panel in base.html), queue-state.js, queue-sync.js (storage, server, other tabs),
 // playback.js and display.js (the <audio> and what the bar shows), queue-actions.js,
-// queue-panel.js, controls.js (clicks, sliders, drag), shortcuts.js (keys, Media Session),
-// audio-events.js, listens.js (play counting), now-playing.js and toast.js.
+// queue-order.js (shuffle's order), queue-panel.js, queue-reorder.js (drag, touch, alt+arrows),
+// controls.js (clicks, sliders), shortcuts.js (keys, Media Session),
+// audio-events.js, listens.js (play counting), now-playing.js and toast.js; decks.js and
+// transition.js (a second <audio>: gapless playback and crossfades).
 
 import "./player/audio-events.js";
 import "./player/controls.js";
 import "./player/shortcuts.js";
+import "./player/transition.js";
+import "./player/waveform.js";
 import { showTitle } from "./player/display.js";
 import { audio, volume } from "./player/elements.js";
 import { stopNowPlaying } from "./player/now-playing.js";
@@ -35,4 +39,9 @@ volume.value = String(userVolume());
 loadCurrent(state.position_ms / 1000, false);
 render();
 fetchServerQueue();
-window.plyrPlayer = { state: () => state, audio };
+window.plyrPlayer = {
+  state: () => state,
+  get audio() {
+    return audio; // the deck that plays (player/decks.js)
+  },
+};

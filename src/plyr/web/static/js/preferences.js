@@ -10,6 +10,8 @@ const MIRROR = {
   accent: ["plyr.accent", (v) => v],
   auto_advance: ["plyr.autoadvance", (v) => (v ? "on" : "off")],
   loudness_levelling: ["plyr.normalize", (v) => (v ? "on" : "off")],
+  transition: ["plyr.transition", (v) => v],
+  crossfade_seconds: ["plyr.crossfade", (v) => String(v)],
 };
 
 export function mirror(prefs) {
@@ -57,6 +59,7 @@ export async function save(changes) {
 function valueOf(input) {
   const name = input.dataset.pref;
   if (input.type === "checkbox") return input.checked;
+  if (input.type === "number") return Number(input.value);
   if (name === "hidden_tags") return input.value.split(",").map((t) => t.trim()).filter(Boolean);
   return input.value;
 }

@@ -1,6 +1,7 @@
 // The search dialog: Cmd/Ctrl+K (or "/") opens it from any page. Typing asks /api/search
 // (debounced; answers to older keystrokes are dropped), results come grouped by type, the
-// arrows move through them, enter opens one, esc closes and gives focus back. The dialog
+// arrows move through them, enter opens one, shift+enter adds a track to the player's queue
+// (a `plyr:enqueue` event; the dialog stays open), esc closes and gives focus back. The dialog
 // lives outside <main>, so htmx navigation keeps it (and the music) in place; without
 // JavaScript the header's search link and the /search page do the same job.
 
@@ -54,6 +55,10 @@ function option(href, id) {
 
 function hitOption(hit, index) {
   const node = option(hit.url, `search-option-${index}`);
+  if (hit.type === "track") {
+    node.dataset.trackId = hit.id;
+    node.dataset.trackTitle = hit.title;
+  }
   if (hit.image_url) {
     const art = element("img", { src: hit.image_url, alt: "", width: "40", height: "40", loading: "lazy" });
     art.className = `search-art${hit.type === "artist" ? " avatar" : ""}${hit.sensitive ? " sensitive" : ""}`;
@@ -67,6 +72,8 @@ function hitOption(hit, index) {
   text.append(element("span", { class: "search-title keep-case" }, `${hit.type === "tag" ? "#" : ""}${hit.title}`));
   if (hit.subtitle) text.append(element("span", { class: "search-subtitle muted small keep-case" }, hit.subtitle));
   node.append(text);
+  // Shown on the highlighted track only (search.css); the status line says it to readers.
+  if (hit.type === "track") node.append(element("kbd", { class: "search-queue-hint", "aria-hidden": "true" }, "shift+enter: queue"));
   return node;
 }
 
@@ -100,8 +107,9 @@ function render(body, query) {
   window.htmx?.process(listbox);
   listbox.hidden = false;
   input.setAttribute("aria-expanded", "true");
+  const queueable = options.some((node) => node.dataset.trackId);
   status.textContent = body.total
-    ? `${body.total} ${body.total === 1 ? "result" : "results"}; arrows to move, enter to open`
+    ? `${body.total} ${body.total === 1 ? "result" : "results"}; arrows to move, enter to open${queueable ? ", shift+enter to add a track to the queue" : ""}`
     : `nothing matches “${query}”`;
   setActive(body.total ? 0 : options.length - 1);
 }
@@ -141,6 +149,17 @@ function open() {
   if (input.value.trim() && !options.length) run();
 }
 
+/** Shift+enter on a track: it joins the queue (the player says so too); the dialog stays. */
+function addToQueue(node) {
+  if (!node?.dataset.trackId) {
+    if (node) status.textContent = "only tracks join the queue: pick a track with the arrows";
+    return false;
+  }
+  document.dispatchEvent(new CustomEvent("plyr:enqueue", { detail: { id: Number(node.dataset.trackId) } }));
+  status.textContent = `added “${node.dataset.trackTitle}” to the queue`;
+  return true;
+}
+
 function follow(node) {
   if (!node) return;
   dialog.close();
@@ -177,6 +196,9 @@ if (dialog && input && listbox && status) {
       event.preventDefault();
       if (!options.length) return;
       setActive(active + (event.key === "ArrowDown" ? 1 : -1));
+    } else if (event.key === "Enter" && event.shiftKey) {
+      event.preventDefault();
+      addToQueue(options[active]);
     } else if (event.key === "Enter") {
       event.preventDefault();
       clearTimeout(timer);

@@ -2,7 +2,7 @@
 // timestamps that seek the player, comments that take the player's position, the
 // "add to playlist" menu, reordering albums and playlists, and the library's tabs.
 
-const audio = document.getElementById("player-audio");
+let audio = document.getElementById("player-audio");
 const toast = (message, failed = false) => window.plyrToast?.(message, failed);
 
 function clock(seconds) {
@@ -90,7 +90,18 @@ function syncCommentPosition(force = false) {
   if (field && (force || !field.dataset.touched)) field.value = clock(audio.currentTime);
 }
 
-audio?.addEventListener("timeupdate", () => syncCommentPosition());
+const heard = new Set();
+function listenTo(deck) {
+  if (!deck || heard.has(deck)) return;
+  heard.add(deck);
+  deck.addEventListener("timeupdate", () => syncCommentPosition());
+}
+listenTo(audio);
+// A gapless or crossfaded transition: another <audio> plays now (player/decks.js).
+document.addEventListener("plyr:deck", (event) => {
+  audio = event.detail.audio;
+  listenTo(audio);
+});
 document.addEventListener("input", (event) => {
   if (event.target.matches?.("[data-comment-at]")) event.target.dataset.touched = "true";
 });

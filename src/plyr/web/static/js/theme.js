@@ -25,6 +25,8 @@
     else localStorage.removeItem("plyr.accent");
     localStorage.setItem("plyr.autoadvance", server.auto_advance ? "on" : "off");
     localStorage.setItem("plyr.normalize", server.loudness_levelling ? "on" : "off");
+    if (server.transition) localStorage.setItem("plyr.transition", server.transition);
+    if (server.crossfade_seconds) localStorage.setItem("plyr.crossfade", String(server.crossfade_seconds));
   } else {
     apply(localStorage.getItem(KEY));
     const accent = localStorage.getItem("plyr.accent");

@@ -1,7 +1,9 @@
 // What follows from the <audio> element's events: the play button's state, the tab title, one
 // playing tab, play counting, now-playing reports, the time display, and advancing at the end.
+// Heard from whichever deck plays the current track (decks.js).
 
 import { audio, toggleButton } from "./elements.js";
+import { onActive } from "./decks.js";
 import { showTitle, updateTime } from "./display.js";
 import { countListening, forgetListen } from "./listens.js";
 import {
@@ -17,14 +19,14 @@ import { next } from "./queue-actions.js";
 import { currentTrack } from "./queue-state.js";
 import { channel, persist, tabId } from "./queue-sync.js";
 
-audio.addEventListener("play", () => {
+onActive("play", () => {
   toggleButton.dataset.playing = "true";
   toggleButton.setAttribute("aria-label", "pause");
   if (channel) channel.postMessage({ type: "playing", from: tabId });
   playingHere();
   announcePlaying();
 });
-audio.addEventListener("pause", () => {
+onActive("pause", () => {
   delete toggleButton.dataset.playing;
   toggleButton.setAttribute("aria-label", "play");
   showTitle();
@@ -32,17 +34,17 @@ audio.addEventListener("pause", () => {
   if (!currentTrack()) stopNowPlaying();
   else if (!pausedByOtherTab && !audio.ended) reportNowPlaying(); // the playing tab reports
 });
-audio.addEventListener("seeked", () => {
+onActive("seeked", () => {
   if (nowPlayingAt) reportNowPlaying();
 });
-audio.addEventListener("timeupdate", () => {
+onActive("timeupdate", () => {
   updateTime();
   countListening();
   if (!audio.paused && Date.now() - nowPlayingAt >= NOW_PLAYING_EVERY_MS) reportNowPlaying();
 });
-audio.addEventListener("loadedmetadata", updateTime);
-audio.addEventListener("ended", () => {
+onActive("loadedmetadata", updateTime);
+onActive("ended", () => {
   forgetListen();
-  if (localStorage.getItem("plyr.autoadvance") !== "off") next();
+  if (localStorage.getItem("plyr.autoadvance") !== "off") next({ ended: true }); // repeat one: again
   if (audio.paused) stopNowPlaying(); // the end of the queue: nothing plays
 });

@@ -4,7 +4,12 @@
 export const body = document.body;
 export const signedIn = body.dataset.signedIn === "true";
 export const bar = document.getElementById("player");
-export const audio = document.getElementById("player-audio");
+// The <audio> playing the current track: decks.js swaps it with a second one at a gapless
+// or crossfaded transition (a live binding: importers always read the one that plays).
+export let audio = document.getElementById("player-audio");
+export function useDeck(element) {
+  audio = element;
+}
 export const panel = document.getElementById("queue-panel");
 export const list = document.getElementById("queue-list");
 export const seek = bar.querySelector("[data-player-seek]");

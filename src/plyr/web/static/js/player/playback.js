@@ -83,11 +83,16 @@ export async function start() {
 }
 
 export function applyGain(track) {
+  audio.volume = trackVolume(track);
+}
+
+/** The volume `track` plays at: the listener's, times its loudness levelling. */
+export function trackVolume(track) {
   // Loudness levelling through the element's volume: loud tracks are turned down to the
   // others' level. Boosting quiet ones would need Web Audio, which goes silent for media
   // redirected to another origin (S3) without CORS; so levelling only ever cuts.
   const db = localStorage.getItem("plyr.normalize") === "off" ? 0 : Number(track?.gain_db || 0);
-  audio.volume = userVolume() * Math.min(1, Math.pow(10, db / 20));
+  return userVolume() * Math.min(1, Math.pow(10, db / 20));
 }
 
 export function userVolume() {

@@ -6,7 +6,7 @@ import { audio, body, signedIn } from "./elements.js";
 import { yieldToOtherTab } from "./now-playing.js";
 import { loadCurrent } from "./playback.js";
 import { render } from "./queue-panel.js";
-import { currentTrack, replaceState, state, STORE } from "./queue-state.js";
+import { currentTrack, replaceState, state, STORE, tidy } from "./queue-state.js";
 import { toast } from "./toast.js";
 
 export const tabId = Math.random().toString(36).slice(2);
@@ -47,6 +47,7 @@ function adoptServer(server, replaceTracks) {
   if (replaceTracks) {
     state.tracks = server.tracks;
     state.current = server.current;
+    tidy(); // the shuffled order follows the new tracks
     render();
   }
   localStorage.setItem(STORE, JSON.stringify(state));
