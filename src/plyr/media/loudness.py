@@ -24,19 +24,16 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-import av
-import av.error
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from plyr.media.errors import CorruptFile
-from plyr.media.sniff import AudioFormat, StrPath, best_audio_stream, sniff_audio
+from plyr.media.decoding import decoded_audio
+from plyr.media.sniff import AudioFormat, StrPath
 
 FloatArray = npt.NDArray[np.float64]
 # Called with the stream's sample rate once it is open; returns what takes each decoded
@@ -52,7 +49,6 @@ _IMPULSE_SECONDS: Final = 0.2
 _SURROUND_WEIGHT: Final = 1.41
 _SURROUND_CHANNELS: Final = frozenset({"BL", "BR", "SL", "SR", "BC"})
 _LFE_CHANNELS: Final = frozenset({"LFE", "LFE2", "LFE3"})
-_DEFAULT_LAYOUTS: Final = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0"}
 _TRUE_PEAK_TAPS: Final = 12  # per phase
 
 
@@ -290,34 +286,12 @@ def integrated_loudness(
     """Measure a whole file. Pass ``fmt`` from ``sniff_audio`` to skip sniffing again;
     ``listeners`` get every decoded block too (planar float64), so another measure needs
     no decode of its own."""
-    if fmt is None:
-        fmt = sniff_audio(path)
-    try:
-        with av.open(os.fspath(path), format=fmt.demuxer) as container:
-            stream = best_audio_stream(container)
-            if stream is None:
-                raise CorruptFile("the file holds no audio")
-            layout = stream.layout
-            names = [c.name for c in layout.channels]
-            if any(name in ("NONE", "") for name in names) or len(names) != stream.channels:
-                layout = av.AudioLayout(_DEFAULT_LAYOUTS.get(stream.channels, "stereo"))
-                names = [c.name for c in layout.channels]
-            rate = stream.sample_rate
-            meter = LoudnessMeter(rate, channel_weights(names, dual_mono=dual_mono))
-            resampler = av.AudioResampler(format="dblp", layout=layout, rate=rate)
-            sinks = [meter.add, *(listener(rate) for listener in listeners)]
-            for frame in container.decode(stream):
-                frame.pts = None
-                for converted in resampler.resample(frame):
-                    block = np.asarray(converted.to_ndarray(), dtype=np.float64)
-                    for sink in sinks:
-                        sink(block)
-            for converted in resampler.resample(None):
-                block = np.asarray(converted.to_ndarray(), dtype=np.float64)
-                for sink in sinks:
-                    sink(block)
-    except av.error.FFmpegError:
-        raise CorruptFile("the audio can't be decoded; it may be truncated or damaged") from None
+    with decoded_audio(path, fmt) as audio:
+        meter = LoudnessMeter(audio.rate, channel_weights(audio.channel_names, dual_mono=dual_mono))
+        sinks = [meter.add, *(listener(audio.rate) for listener in listeners)]
+        for block in audio.blocks:
+            for sink in sinks:
+                sink(block)
     return meter.result()
 
 

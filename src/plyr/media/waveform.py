@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-import av
-import av.error
 import numpy as np
 import numpy.typing as npt
 
+from plyr.media.decoding import decoded_audio
 from plyr.media.errors import CorruptFile
-from plyr.media.sniff import AudioFormat, StrPath, best_audio_stream, sniff_audio
+from plyr.media.sniff import AudioFormat, StrPath
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -38,7 +36,6 @@ BUCKETS: Final = 1000
 LEVELS: Final = 255  # peaks and RMS are quantised to 0..LEVELS
 FORMAT_VERSION: Final = 1
 _FIRST_BUCKET: Final = 64
-_DEFAULT_LAYOUTS: Final = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,31 +204,13 @@ def waveform_of(
     What is wrong with the file raises a ``MediaError`` (``CorruptFile`` when it can't be
     decoded): retrying can't help.
     """
-    if fmt is None:
-        fmt = sniff_audio(path)
-    try:
-        with av.open(os.fspath(path), format=fmt.demuxer) as container:
-            stream = best_audio_stream(container)
-            if stream is None:
-                raise CorruptFile("the file holds no audio")
-            layout = stream.layout
-            if len(layout.channels) != stream.channels or any(
-                c.name in ("NONE", "") for c in layout.channels
-            ):
-                layout = av.AudioLayout(_DEFAULT_LAYOUTS.get(stream.channels, "stereo"))
-            meter = PeakMeter(stream.sample_rate, buckets)
-            resampler = av.AudioResampler(format="dblp", layout=layout, rate=stream.sample_rate)
-            expected = float(container.duration) / av.time_base if container.duration else math.inf
-            for frame in container.decode(stream):
-                frame.pts = None
-                for converted in resampler.resample(frame):
-                    meter.add(converted.to_ndarray())
-                if progress is not None and math.isfinite(expected) and expected > 0:
-                    progress(meter.samples / meter.sample_rate / expected)
-            for converted in resampler.resample(None):
-                meter.add(converted.to_ndarray())
-    except av.error.FFmpegError:
-        raise CorruptFile("the audio can't be decoded; it may be truncated or damaged") from None
+    with decoded_audio(path, fmt) as audio:
+        meter = PeakMeter(audio.rate, buckets)
+        expected = audio.expected_seconds
+        for block in audio.blocks:
+            meter.add(block)
+            if progress is not None and math.isfinite(expected) and expected > 0:
+                progress(meter.samples / meter.sample_rate / expected)
     if meter.samples == 0:
         raise CorruptFile("the file holds no audio samples")
     return meter.result()
