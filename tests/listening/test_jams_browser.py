@@ -19,10 +19,10 @@ from tests.support.jams import (
     listener_context,
     measure_drift,
     playing,
-    second_web_process,
     settled,
     start_listening,
 )
+from tests.support.plyr_process import second_web_process
 from tests.support.plyr_server import PlyrServer
 from tests.support.plyr_users import SignedIn, upload_published
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,9 +13,9 @@ from playwright.async_api import Browser
 
 from plyr.auth.sessions import COOKIE_NAME
 from tests.support.listening import TTL
+from tests.support.plyr_process import second_web_process
 from tests.support.plyr_server import PlyrServer
 from tests.support.plyr_users import SignedIn
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -106,62 +103,29 @@ async def test_now_playing_across_two_processes(
     """Report to this plyr, read from a second `plyr serve` process on the same database."""
     if not db_url.startswith("postgresql"):
         pytest.skip("several web processes share PostgreSQL (SQLite is one process)")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLYR_")}
-    env |= {
-        "PLYR_DATA_DIR": str(tmp_path / "data"),
-        "PLYR_DATABASE_URL": db_url,
-        "PLYR_SECRET_KEY": "test-secret-key-not-for-production",
-        "PLYR_PORT": str(port),
-        "PLYR_PLC_URL": plyr.settings.plc_url,
-        "PLYR_ATPROTO_DEV_NETWORK": "true",
-        "PLYR_NOW_PLAYING_TTL_SECONDS": str(TTL),
-        "NO_COLOR": "1",
-    }
-    log = tmp_path / "second.log"
-    with log.open("wb") as sink:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "plyr",
-            "serve",
-            "--no-worker",
-            "--no-ingest",
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=sink,
-            stderr=asyncio.subprocess.STDOUT,
+    async with (
+        second_web_process(
+            database_url=db_url,
+            secret_key="test-secret-key-not-for-production",
+            data_dir=tmp_path / "data",
+            plc_url=plyr.settings.plc_url,
+            log=tmp_path / "second.log",
+            extra_env={"PLYR_NOW_PLAYING_TTL_SECONDS": str(TTL)},
+        ) as second,
+        httpx.AsyncClient(base_url=second) as other,
+        bob.client(plyr) as http,
+    ):
+        await http.put(
+            "/api/now-playing",
+            json={"track_id": long_track["id"], "position_ms": 3000, "paused": False},
         )
-    second = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=second) as other, bob.client(plyr) as http:
-            async with asyncio.timeout(30):
-                while True:
-                    assert process.returncode is None, log.read_text()
-                    try:
-                        if (await other.get("/health")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.2)
-            await http.put(
-                "/api/now-playing",
-                json={"track_id": long_track["id"], "position_ms": 3000, "paused": False},
-            )
-            there = await other.get(f"/api/now-playing/{bob.did}")
-            assert there.status_code == 200, there.text
-            assert there.json()["track"]["id"] == long_track["id"]
-            assert there.json()["position_ms"] >= 3000
-            assert (await other.get("/api/now-playing/by-handle/bob.test")).status_code == 200
-            await http.delete("/api/now-playing")
-            assert (await other.get(f"/api/now-playing/{bob.did}")).status_code == 204
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        there = await other.get(f"/api/now-playing/{bob.did}")
+        assert there.status_code == 200, there.text
+        assert there.json()["track"]["id"] == long_track["id"]
+        assert there.json()["position_ms"] >= 3000
+        assert (await other.get("/api/now-playing/by-handle/bob.test")).status_code == 200
+        await http.delete("/api/now-playing")
+        assert (await other.get(f"/api/now-playing/{bob.did}")).status_code == 204
 
 
 async def poll_now_playing(

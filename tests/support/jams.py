@@ -5,19 +5,11 @@ measured against the machine's clock, and a second `plyr serve` on the same Post
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 from playwright.async_api import Browser, BrowserContext, Page
-
-from tests.support.ports import free_port
 
 SESSION_COOKIE = "plyr_session"
 JAM_AUDIO = "document.getElementById('jam-audio')"
@@ -115,65 +107,3 @@ async def settled(
             first, second = await asyncio.gather(_start_of_track(a), _start_of_track(b))
             in_a_row = in_a_row + 1 if abs(first - second) <= within_ms else 0
             await asyncio.sleep(0.05)
-
-
-@asynccontextmanager
-async def second_web_process(
-    *,
-    database_url: str,
-    secret_key: str,
-    data_dir: Path,
-    media_dir: Path,
-    public_dir: Path,
-    plc_url: str,
-    log: Path,
-) -> AsyncIterator[str]:
-    """Another `plyr serve --no-worker --no-ingest` on the same PostgreSQL and the same
-    media (local files) as the test's plyr: its address."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLYR_")}
-    env |= {
-        "PLYR_DATA_DIR": str(data_dir),
-        "PLYR_DATABASE_URL": database_url,
-        "PLYR_SECRET_KEY": secret_key,
-        "PLYR_PORT": str(port),
-        "PLYR_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "PLYR_STORAGE_LOCAL_DIR": str(media_dir),
-        "PLYR_MEDIA_PUBLIC_DIR": str(public_dir),
-        "PLYR_PLC_URL": plc_url,
-        "PLYR_ATPROTO_DEV_NETWORK": "true",
-        "NO_COLOR": "1",
-    }
-    with log.open("wb") as sink:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "plyr",
-            "serve",
-            "--no-worker",
-            "--no-ingest",
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=sink,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=url) as client, asyncio.timeout(60):
-            while True:
-                assert process.returncode is None, f"the second plyr exited; see {log}"
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
-        yield url
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()

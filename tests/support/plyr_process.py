@@ -4,9 +4,12 @@ kill (SIGKILL) and start again on the same data folder and database."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -101,3 +104,69 @@ class PlyrProcess:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+@asynccontextmanager
+async def second_web_process(
+    *,
+    database_url: str,
+    secret_key: str,
+    data_dir: Path,
+    plc_url: str,
+    log: Path,
+    media_dir: Path | None = None,
+    public_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> AsyncIterator[str]:
+    """Another `plyr serve --no-worker --no-ingest` on the same PostgreSQL (and, given the
+    dirs, the same local media) as the test's plyr: its address, once it answers."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLYR_")}
+    env |= {
+        "PLYR_DATA_DIR": str(data_dir),
+        "PLYR_DATABASE_URL": database_url,
+        "PLYR_SECRET_KEY": secret_key,
+        "PLYR_PORT": str(port),
+        "PLYR_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PLYR_PLC_URL": plc_url,
+        "PLYR_ATPROTO_DEV_NETWORK": "true",
+        "NO_COLOR": "1",
+    }
+    if media_dir is not None:
+        env["PLYR_STORAGE_LOCAL_DIR"] = str(media_dir)
+    if public_dir is not None:
+        env["PLYR_MEDIA_PUBLIC_DIR"] = str(public_dir)
+    env |= extra_env or {}
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "plyr",
+            "serve",
+            "--no-worker",
+            "--no-ingest",
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=sink,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as client, asyncio.timeout(START_TIMEOUT):
+            while True:
+                assert process.returncode is None, f"the second plyr exited; see {log}"
+                try:
+                    if (await client.get("/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        yield url
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
