@@ -15,10 +15,7 @@ import anyio
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
-from sqlalchemy import delete
 
-from plyr.auth.sessions import COOKIE_NAME
-from plyr.db.models import RateLimitHit
 from tests.support.audio import make_audio, make_image
 from tests.support.browser import ARTIFACTS
 from tests.support.plyr_server import PlyrServer
@@ -30,23 +27,6 @@ pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("PLYR_TEST_SHOTS", str(ARTIFACTS)))
 VIEWPORTS = {"1280": (1280, 800), "375": (375, 740)}
 NAMES = ("sexually suggestive", "explicit sexual content", "nudity", "graphic content")
-
-
-@pytest.fixture
-async def signed_in(
-    browser: Browser, plyr: PlyrServer, alice: SignedIn
-) -> AsyncIterator[BrowserContext]:
-    """A browser signed in as alice (her session cookie)."""
-    async with plyr.runtime.sessions() as db:  # the package's other uploads count too
-        await db.execute(delete(RateLimitHit))
-        await db.commit()
-    new = await browser.new_context()
-    host = plyr.url.split("//", 1)[1].split(":")[0]
-    await new.add_cookies(
-        [{"name": COOKIE_NAME, "value": alice.cookie, "domain": host, "path": "/"}]
-    )
-    yield new
-    await new.close()
 
 
 @pytest.fixture

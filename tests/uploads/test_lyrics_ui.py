@@ -7,16 +7,12 @@ Screenshots go to $PLYR_TEST_SHOTS (default: test-artifacts/)."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
-from sqlalchemy import delete
+from playwright.async_api import BrowserContext, Page, expect
 
-from plyr.auth.sessions import COOKIE_NAME
-from plyr.db.models import RateLimitHit
 from tests.support.audio import make_audio
 from tests.support.browser import ARTIFACTS
 from tests.support.plyr_server import PlyrServer
@@ -29,22 +25,6 @@ VIEWPORTS = {"1280": (1280, 800), "375": (375, 740)}
 LINES = ["Out on the Water", "the lights go low", "we drift and we turn", "and then we go home"]
 SYNCED = "\n".join(f"[00:{2 * i:02d}.00]{line}" for i, line in enumerate(LINES))
 PLAIN = "\n".join(LINES)
-
-
-@pytest.fixture
-async def signed_in(
-    browser: Browser, plyr: PlyrServer, alice: SignedIn
-) -> AsyncIterator[BrowserContext]:
-    async with plyr.runtime.sessions() as db:  # the package's other uploads count too
-        await db.execute(delete(RateLimitHit))
-        await db.commit()
-    new = await browser.new_context()
-    host = plyr.url.split("//", 1)[1].split(":")[0]
-    await new.add_cookies(
-        [{"name": COOKIE_NAME, "value": alice.cookie, "domain": host, "path": "/"}]
-    )
-    yield new
-    await new.close()
 
 
 async def no_sideways_scroll(page: Page) -> None:

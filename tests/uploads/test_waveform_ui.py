@@ -9,16 +9,13 @@ from their time. Screenshots at 1280 and 375 px, dark and light, in test-artifac
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import pytest
-from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
-from sqlalchemy import delete
+from playwright.async_api import BrowserContext, Locator, Page, expect
 
-from plyr.auth.sessions import COOKIE_NAME
-from plyr.db.models import RateLimitHit, Track
+from plyr.db.models import Track
 from tests.support.browser import ARTIFACTS
 from tests.support.plyr_server import PlyrServer
 from tests.support.plyr_users import SignedIn, upload_published
@@ -30,22 +27,6 @@ SHOTS = Path(os.environ.get("PLYR_TEST_SHOTS", str(ARTIFACTS)))
 VIEWPORTS = {"1280": (1280, 800), "375": (375, 740)}
 SECONDS = 20.0
 AUDIO = "document.getElementById('player-audio')"
-
-
-@pytest.fixture
-async def signed_in(
-    browser: Browser, plyr: PlyrServer, alice: SignedIn
-) -> AsyncIterator[BrowserContext]:
-    async with plyr.runtime.sessions() as db:  # the package's other uploads count too
-        await db.execute(delete(RateLimitHit))
-        await db.commit()
-    new = await browser.new_context()
-    host = plyr.url.split("//", 1)[1].split(":")[0]
-    await new.add_cookies(
-        [{"name": COOKIE_NAME, "value": alice.cookie, "domain": host, "path": "/"}]
-    )
-    yield new
-    await new.close()
 
 
 async def player_time(page: Page) -> float:
