@@ -6,7 +6,6 @@ into the same pointer events a finger makes).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from plyr.auth.sessions import COOKIE_NAME, csrf_token
 from tests.support.audio import make_audio
 from tests.support.browser import sign_in_to_plyr
 from tests.support.plyr_server import PlyrServer
+from tests.support.plyr_users import upload_published
 
 TITLES = ("alpha tone", "bravo tone", "charlie tone", "delta tone")
 SECONDS = 1.2  # each track; the tests also play at RATE times the speed
@@ -47,20 +47,8 @@ async def publish_short_tracks(
             source = make_audio(
                 folder / f"{index}.mp3", "mp3", seconds=SECONDS, freq=330 + 110 * index
             )
-            accepted = await http.post(
-                "/api/tracks",
-                data={"title": title},
-                files={"file": (source.name, source.read_bytes(), "audio/mpeg")},
-            )
-            assert accepted.status_code == 202, accepted.text
-            upload_id = accepted.json()["upload_id"]
-            for _ in range(600):
-                status = (await http.get(f"/api/uploads/{upload_id}")).json()
-                if status["done"]:
-                    break
-                await asyncio.sleep(0.1)
-            assert status["phase"] == "published", status
-            ids[title] = int(status["track_id"])
+            track = await upload_published(http, source, title=title)
+            ids[title] = int(track["id"])
     return context, ids
 
 
